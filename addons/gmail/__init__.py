@@ -1,0 +1,1 @@
+"""Google Workspace add-on (HTTP runtime) for Gmail."""

@@ -1,0 +1,1 @@
+"""Outlook add-in: the task pane and its JSON API routes."""

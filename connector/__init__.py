@@ -1,0 +1,1 @@
+"""Oro Connector: the Oro back-office inside Gmail and Outlook."""

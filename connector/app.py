@@ -1,0 +1,99 @@
+"""The composition root: builds the Flask application from settings. The only module importing addons/."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from connector.db import db
+from connector.logs import configure_logging, init_request_logging
+from connector.security.secrets import SecretBox
+from connector.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, *, env_file: str | None = ".env") -> Flask:
+    """Build the application: defaults, then ``ORO_CONNECTOR_*`` (and ``.env``), then ``overrides``.
+
+    Raises :class:`connector.settings.SettingsError` naming every missing or malformed setting.
+    """
+    settings = load_settings(overrides, env_file=env_file)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+    )
+    app.extensions["connector.settings"] = settings
+    app.extensions["connector.readiness"] = []
+    if settings.encryption_keys:
+        app.extensions["connector.secretbox"] = SecretBox(settings.encryption_keys)
+
+    configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secret_values())
+    init_request_logging(app)
+    db.init_app(app, settings.effective_database_url)
+
+    from connector.health.routes import bp as health_bp
+    from connector.preview.routes import bp as preview_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(preview_bp)
+    _register_error_handlers(app)
+
+    if settings.sandbox:
+        _mount_sandbox(app, settings)
+    return app
+
+
+def settings_of(app: Flask) -> Settings:
+    settings: Settings = app.extensions["connector.settings"]
+    return settings
+
+
+def _mount_sandbox(app: Flask, settings: Settings) -> None:
+    """Serve the sandbox world under ``/sandbox`` of the same process (demo and tests)."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from connector.sandbox.app import create_sandbox_app
+    from connector.sandbox.world import SandboxWorld
+
+    world = SandboxWorld.generate(seed=settings.sandbox_seed)
+    app.extensions["sandbox_world"] = world
+    app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, {"/sandbox": create_sandbox_app(world)}
+    )
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def wants_json() -> bool:
+        best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+        return request.path.startswith("/api/") or best == "application/json"
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response | HTTPException:
+        if not wants_json():
+            return exc
+        response = jsonify(
+            type="about:blank", title=exc.name, status=exc.code, detail=exc.description,
+            code=(exc.name or "error").lower().replace(" ", "_"),
+        )
+        response.status_code = exc.code or 500
+        response.mimetype = "application/problem+json"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        logger.error("unhandled error", exc_info=exc)
+        response = jsonify(
+            type="about:blank", title="Internal Server Error", status=500, code="internal_error",
+            detail="Something went wrong on the connector's side; the error was logged.",
+        )
+        response.mimetype = "application/problem+json"
+        return response, 500

@@ -1,0 +1,276 @@
+"""The ``oro-connector`` command: demo, serve, db, check, keys (and sandbox)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as pysecrets
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from connector.settings import Settings, SettingsError, load_settings
+
+
+def _fail_settings(exc: SettingsError) -> NoReturn:
+    click.echo(exc.report(), err=True)
+    sys.exit(2)
+
+
+def _settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    try:
+        return load_settings(overrides)
+    except SettingsError as exc:
+        _fail_settings(exc)
+
+
+def _app(overrides: Mapping[str, Any] | None = None) -> Any:
+    from connector.app import create_app
+
+    try:
+        return create_app(overrides)
+    except SettingsError as exc:
+        _fail_settings(exc)
+
+
+@click.group()
+@click.version_option(package_name="oro-connector")
+def main() -> None:
+    """Oro Connector: the Oro back-office inside Gmail and Outlook."""
+
+
+# --- demo -------------------------------------------------------------------------------------------
+
+
+def demo_keys(var_dir: Path) -> dict[str, str]:
+    """The demo's signing and encryption keys, generated once and kept in ``var/demo-keys.json``."""
+    from connector.security.secrets import generate_key
+
+    path = var_dir / "demo-keys.json"
+    if path.is_file():
+        keys: dict[str, str] = json.loads(path.read_text())
+        return keys
+    var_dir.mkdir(parents=True, exist_ok=True)
+    keys = {"secret_key": pysecrets.token_urlsafe(48), "encryption_key": generate_key()}
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(keys, handle)
+    return keys
+
+
+def demo_overrides(*, host: str, port: int, var_dir: Path) -> dict[str, Any]:
+    keys = demo_keys(var_dir)
+    base = f"http://{host}:{port}"
+    return {
+        "mode": "demo",
+        "sandbox": True,
+        "host": host,
+        "port": port,
+        "var_dir": str(var_dir),
+        "public_url": base,
+        "secret_key": keys["secret_key"],
+        "encryption_keys": (keys["encryption_key"],),
+        "oro_url": f"{base}/sandbox/oro",
+        "oro_backoffice_prefix": "admin",
+        "oro_client_id": "demo-connector",
+        "oro_client_secret": "demo-connector-secret",
+        "oro_integration_client_id": "demo-integration",
+        "oro_integration_client_secret": "demo-secret",
+    }
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def demo(host: str, port: int) -> None:
+    """Run the whole product in one process on the sandbox world (SQLite, in-process jobs)."""
+    from werkzeug.serving import run_simple
+
+    from connector.db.migrate import upgrade
+
+    base_settings = _settings({"mode": "demo"})
+    overrides = demo_overrides(host=host, port=port, var_dir=base_settings.var_path)
+    settings = _settings(overrides)
+    click.echo(f"Preparing the database at {settings.effective_database_url} ...")
+    upgrade(settings.effective_database_url)
+    app = _app(overrides)
+    url = f"http://{host}:{port}"
+    click.echo(
+        "\nOro Connector demo is running.\n"
+        f"  Preview (sample inbox with the sidebars):  {url}/\n"
+        f"  Health:                                    {url}/healthz  and  {url}/readyz\n"
+        f"  Sandbox Oro API:                           {url}/sandbox/oro/admin/api\n"
+        "  Sandbox users: admin, alice, bob (password: demo)\n"
+        "Press Ctrl+C to stop.\n"
+    )
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+# --- serve ------------------------------------------------------------------------------------------
+
+
+@main.command()
+def serve() -> None:
+    """Run the connector with gunicorn (host, port and workers from the settings)."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = _settings()
+    # Build the app once here so that a bad configuration fails before gunicorn forks.
+    _app()
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", settings.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("forwarded_allow_ips", "*")
+
+        def load(self) -> Any:
+            return _app()
+
+    _Server().run()
+
+
+# --- db ---------------------------------------------------------------------------------------------
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command(name="upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations (creates the database on first run)."""
+    from connector.db.migrate import upgrade
+
+    settings = _settings()
+    click.echo(f"Upgrading {_safe_url(settings.effective_database_url)} to {revision} ...")
+    upgrade(settings.effective_database_url, revision)
+    click.echo("Done.")
+
+
+@db_group.command(name="current")
+def db_current() -> None:
+    """Print the database's migration revision and the code's."""
+    from connector.db.migrate import current_revisions, head_revisions
+    from connector.db.session import build_engine
+
+    settings = _settings()
+    engine = build_engine(settings.effective_database_url)
+    current = ", ".join(sorted(current_revisions(engine))) or "none"
+    click.echo(f"database: {current}\ncode:     {', '.join(sorted(head_revisions()))}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- check ------------------------------------------------------------------------------------------
+
+
+@main.command()
+def check() -> None:
+    """Print a configuration and connectivity report; exit non-zero when something is wrong."""
+    from connector.db.session import build_engine
+    from connector.health.checks import check_database
+
+    settings = _settings()
+    ok = True
+
+    def line(name: str, good: bool, detail: str) -> None:
+        nonlocal ok
+        ok = ok and good
+        mark = click.style("ok  ", fg="green") if good else click.style("FAIL", fg="red")
+        click.echo(f"[{mark}] {name:<12} {detail}")
+
+    click.echo(f"Oro Connector configuration ({settings.mode})")
+    line("public URL", bool(settings.public_url), settings.public_url or "not set")
+    engine = build_engine(settings.effective_database_url)
+    for result in check_database(engine):
+        line(result.name, result.ok, result.detail)
+    engine.dispose()
+    for name, good, detail in _integration_lines(settings):
+        line(name, good, detail)
+    for name, good, detail in run_extra_checks(settings):
+        line(name, good, detail)
+    sys.exit(0 if ok else 1)
+
+
+def _integration_lines(settings: Settings) -> list[tuple[str, bool, str]]:
+    """Whether the Google and Microsoft settings are complete (informational when wholly unset)."""
+    lines = []
+    google = {
+        "GOOGLE_SERVICE_ACCOUNT": settings.google_service_account,
+        "GOOGLE_CLIENT_ID": settings.google_client_id,
+    }
+    microsoft = {
+        "MICROSOFT_CLIENT_ID": settings.microsoft_client_id,
+        "MICROSOFT_CLIENT_SECRET": settings.microsoft_client_secret,
+        "MICROSOFT_TENANTS": ",".join(settings.microsoft_tenants),
+    }
+    for label, group in (("Gmail", google), ("Outlook", microsoft)):
+        missing = [k for k, v in group.items() if not v]
+        if len(missing) == len(group):
+            lines.append((label, True, "not configured (add-on disabled)"))
+        elif missing:
+            lines.append((label, False, "missing " + ", ".join(f"ORO_CONNECTOR_{m}" for m in missing)))
+        else:
+            lines.append((label, True, "configured"))
+    return lines
+
+
+ExtraCheck = Callable[[Settings], list[tuple[str, bool, str]]]
+EXTRA_CHECKS: list[ExtraCheck] = []
+
+
+def run_extra_checks(settings: Settings) -> list[tuple[str, bool, str]]:
+    lines: list[tuple[str, bool, str]] = []
+    for extra in EXTRA_CHECKS:
+        lines.extend(extra(settings))
+    return lines
+
+
+# --- keys -------------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Signing and encryption keys."""
+
+
+@keys.command(name="generate")
+def keys_generate() -> None:
+    """Print a new SECRET_KEY and a new encryption key."""
+    from connector.security.secrets import generate_key
+
+    click.echo(f"ORO_CONNECTOR_SECRET_KEY={pysecrets.token_urlsafe(48)}")
+    click.echo(f"new encryption key (put it first in ORO_CONNECTOR_ENCRYPTION_KEYS): {generate_key()}")
+
+
+@keys.command(name="rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of ORO_CONNECTOR_ENCRYPTION_KEYS."""
+    from connector.db import db
+    from connector.security.credentials import count_encrypted, rotate_secrets
+    from connector.security.secrets import SecretBox
+
+    app = _app()
+    settings: Settings = app.extensions["connector.settings"]
+    if not settings.encryption_keys:
+        click.echo("ORO_CONNECTOR_ENCRYPTION_KEYS is not set: nothing to rotate with.", err=True)
+        sys.exit(2)
+    box = SecretBox(settings.encryption_keys)
+    with db.session_scope(app) as session:
+        total = count_encrypted(session)
+        with click.progressbar(length=total, label="Re-encrypting stored secrets", file=sys.stderr) as bar:
+            done = rotate_secrets(session, box, progress=lambda _n: bar.update(1))
+    click.echo(f"Re-encrypted {done} secret(s) with the newest key. Older keys may now be removed.")

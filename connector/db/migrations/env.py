@@ -1,0 +1,22 @@
+"""Alembic environment: runs the migrations against the URL given by connector.db.migrate."""
+
+from alembic import context
+
+from connector.db import models  # noqa: F401  (registers the tables on the metadata)
+from connector.db.session import Base, build_engine
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+assert url, "connector.db.migrate sets sqlalchemy.url"
+
+engine = build_engine(url)
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+engine.dispose()

@@ -1,0 +1,1 @@
+"""Token verification, encryption of secrets at rest, signed action state."""
