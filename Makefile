@@ -27,7 +27,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	@set -e; for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@set -e; found=0; for b in benchmarks/*.py; do [ -f "$$b" ] || continue; found=1; \
+		echo "== $$b"; $(BIN)/python $$b; done; [ $$found = 1 ] || echo "no benchmarks yet"
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

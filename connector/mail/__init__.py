@@ -1,0 +1,1 @@
+"""Mail as the connector sees it: addresses, a neutral message model, threading, senders."""
