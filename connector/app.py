@@ -9,9 +9,10 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from connector.app_services import Services, services
 from connector.db import db
+from connector.health.checks import CheckResult
 from connector.logs import configure_logging, init_request_logging
-from connector.security.secrets import SecretBox
 from connector.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -32,19 +33,20 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, env_file: str | No
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
     )
     app.extensions["connector.settings"] = settings
-    app.extensions["connector.readiness"] = []
-    if settings.encryption_keys:
-        app.extensions["connector.secretbox"] = SecretBox(settings.encryption_keys)
+    app.extensions["connector.services"] = Services(settings=settings, app=app)
+    app.extensions["connector.readiness"] = [_oro_readiness] if settings.oro_url else []
 
     configure_logging(level=settings.log_level, fmt=settings.log_format, secrets=settings.secret_values())
     init_request_logging(app)
     db.init_app(app, settings.effective_database_url)
 
+    from connector.accounts.routes import bp as accounts_bp
     from connector.health.routes import bp as health_bp
     from connector.preview.routes import bp as preview_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(preview_bp)
+    app.register_blueprint(accounts_bp)
     _register_error_handlers(app)
 
     if settings.sandbox:
@@ -55,6 +57,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, env_file: str | No
 def settings_of(app: Flask) -> Settings:
     settings: Settings = app.extensions["connector.settings"]
     return settings
+
+
+def _oro_readiness() -> list[CheckResult]:
+    good, detail = services().oro_reachable()
+    return [CheckResult("oro", good, detail)]
 
 
 def _mount_sandbox(app: Flask, settings: Settings) -> None:

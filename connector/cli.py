@@ -6,7 +6,7 @@ import json
 import os
 import secrets as pysecrets
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -228,15 +228,11 @@ def _integration_lines(settings: Settings) -> list[tuple[str, bool, str]]:
     return lines
 
 
-ExtraCheck = Callable[[Settings], list[tuple[str, bool, str]]]
-EXTRA_CHECKS: list[ExtraCheck] = []
-
-
 def run_extra_checks(settings: Settings) -> list[tuple[str, bool, str]]:
-    lines: list[tuple[str, bool, str]] = []
-    for extra in EXTRA_CHECKS:
-        lines.extend(extra(settings))
-    return lines
+    """Oro: reachable as the integration client, and what the instance offers."""
+    from connector.oro import oro_check
+
+    return oro_check(settings)
 
 
 # --- keys -------------------------------------------------------------------------------------------
@@ -274,3 +270,55 @@ def keys_rotate() -> None:
         with click.progressbar(length=total, label="Re-encrypting stored secrets", file=sys.stderr) as bar:
             done = rotate_secrets(session, box, progress=lambda _n: bar.update(1))
     click.echo(f"Re-encrypted {done} secret(s) with the newest key. Older keys may now be removed.")
+
+
+# --- sandbox ----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8100, show_default=True, type=int, help="Port to listen on.")
+@click.option("--seed", default=42, show_default=True, type=int, help="Seed of the sample data.")
+@click.option("--latency-ms", default=0.0, show_default=True, type=float, help="Added to every Oro request.")
+@click.option("--jitter-ms", default=0.0, show_default=True, type=float, help="Random extra latency, up to.")
+@click.option(
+    "--error-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+    help="Share of Oro requests answered with an error (500, 503 or 429 with Retry-After).",
+)
+@click.option("--down", is_flag=True, help="Start with the sandbox's Oro not answering.")
+@click.option("--crm", is_flag=True, help="Serve the Oro API without the /admin prefix, like OroCRM.")
+def sandbox(
+    host: str, port: int, seed: int, latency_ms: float, jitter_ms: float, error_rate: float, down: bool,
+    crm: bool,
+) -> None:
+    """Serve the sandbox world alone (an Oro-compatible API with sample data) under /sandbox.
+
+    Faults can be changed while it runs: PUT JSON to /sandbox/oro/_sandbox/faults.
+    """
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.serving import run_simple
+
+    from connector.sandbox.app import create_sandbox_app
+    from connector.sandbox.world import SandboxWorld
+
+    click.echo(f"Generating the sandbox world (seed {seed}) ...")
+    world = SandboxWorld.generate(seed=seed)
+    world.oro.configure(latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate, down=down)
+    if crm:
+        world.oro.configure(backoffice_prefix="")
+    app = DispatcherMiddleware(_not_in_sandbox, {"/sandbox": create_sandbox_app(world)})
+    base = f"http://{host}:{port}/sandbox/oro"
+    api = f"{base}/api" if crm else f"{base}/admin/api"
+    click.echo(
+        f"Sandbox Oro API:   {api}\n"
+        f"Token endpoint:    {base}/oauth2-token\n"
+        f"Faults:            {base}/_sandbox/faults (GET, PUT)\n"
+        "Clients: demo-integration/demo-secret, demo-connector/demo-connector-secret; "
+        "users admin, alice, bob (password demo)."
+    )
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _not_in_sandbox(_environ: Any, start_response: Any) -> list[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+    return [b"The sandbox world is served under /sandbox/.\n"]

@@ -154,7 +154,7 @@ class LiveServer:
 def serve_wsgi(wsgi_app: Any, port: int = 0) -> LiveServer:
     """Serve ``wsgi_app`` on 127.0.0.1 in a background thread (threaded, like the demo)."""
     server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return LiveServer(f"http://127.0.0.1:{server.server_port}", server, thread)
 

@@ -51,3 +51,42 @@ class Credential(Base):
     def __repr__(self) -> str:
         return f"<Credential {self.id} user={self.user_id} provider={self.provider}>"
 
+
+
+class Identity(Base):
+    """How a host knows the user: a Google account (``sub``) or an Entra account (``tid:oid``)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(20))  # "google" or "microsoft"
+    subject: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Identity {self.provider}:{self.subject} user={self.user_id}>"
+
+
+class OAuthState(Base):
+    """One pending "connect to Oro": the state (hashed) names the user, the PKCE verifier is encrypted.
+
+    Single use: ``used_at`` is set when the callback arrives; a state older than its lifetime is refused.
+    """
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_verifier: Mapped[str] = mapped_column(Text, info=ENCRYPTED)
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OAuthState user={self.user_id} used={self.used_at is not None}>"

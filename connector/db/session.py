@@ -41,7 +41,7 @@ def build_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        kwargs = {"connect_args": {"check_same_thread": False, "timeout": 10}}
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
@@ -50,7 +50,7 @@ def build_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
     return engine

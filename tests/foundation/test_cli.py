@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -29,11 +31,22 @@ def test_serve_without_settings_names_each_missing_variable(tmp_path: Path) -> N
     assert "Traceback" not in result.stderr
 
 
-def test_db_upgrade_then_check(tmp_path: Path) -> None:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_db_upgrade_then_check_against_the_sandbox_and_a_closed_port(
+    tmp_path: Path, sandbox_server: Any
+) -> None:
     env = {
         "ORO_CONNECTOR_MODE": "test",
         "ORO_CONNECTOR_VAR_DIR": str(tmp_path / "var"),
         "ORO_CONNECTOR_PUBLIC_URL": "http://connector.test",
+        "ORO_CONNECTOR_ORO_URL": sandbox_server.oro_url,
+        "ORO_CONNECTOR_ORO_INTEGRATION_CLIENT_ID": "demo-integration",
+        "ORO_CONNECTOR_ORO_INTEGRATION_CLIENT_SECRET": "demo-secret",
     }
     runner = CliRunner()
     before = runner.invoke(main, ["check"], env=env)
@@ -45,6 +58,12 @@ def test_db_upgrade_then_check(tmp_path: Path) -> None:
     after = runner.invoke(main, ["check"], env=env)
     assert after.exit_code == 0, after.output
     assert "migrations" in after.output
+    assert "emails API available" in after.output and "Commerce resources available" in after.output
+
+    closed = f"http://127.0.0.1:{_free_port()}/oro"
+    down = runner.invoke(main, ["check"], env={**env, "ORO_CONNECTOR_ORO_URL": closed})
+    assert down.exit_code == 1
+    assert "127.0.0.1" in down.output and "FAIL" in down.output
 
 
 def test_keys_generate_prints_usable_keys() -> None:

@@ -19,9 +19,9 @@ SECRET = "oro-refresh-token-4f1c2d9e8b7a6"
 def test_secret_is_stored_encrypted_and_never_logged(
     db: Session, backend: str, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from flask import current_app
+    from connector.app_services import secret_box
 
-    box: SecretBox = current_app.extensions["connector.secretbox"]
+    box = secret_box()
     user = User(email="alice@example.com")
     db.add(user)
     save_secret(db, box, user=user, provider="oro", secret=SECRET)

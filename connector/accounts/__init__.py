@@ -1,0 +1,1 @@
+"""The people using the sidebars: host identities, their Oro connection (tokens) and the connect flow."""
