@@ -322,3 +322,66 @@ def sandbox(
 def _not_in_sandbox(_environ: Any, start_response: Any) -> list[bytes]:
     start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
     return [b"The sandbox world is served under /sandbox/.\n"]
+
+
+# --- manifest ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def manifest() -> None:
+    """Print the add-ons' deployment documents for this deployment."""
+
+
+def _manifest_failure(exc: ValueError) -> NoReturn:
+    click.echo(f"Cannot build the manifest: {exc}", err=True)
+    sys.exit(2)
+
+
+@manifest.command(name="gmail")
+@click.option("--base-url", help="The connector's public HTTPS URL (default: ORO_CONNECTOR_PUBLIC_URL).")
+@click.option(
+    "--no-send", is_flag=True, help="Leave out the gmail.send scope (replies go through drafts only)."
+)
+def manifest_gmail(base_url: str | None, no_send: bool) -> None:
+    """The Google Workspace add-on's deployment.json (for `gcloud workspace-add-ons deployments create`)."""
+    from connector.manifests.gmail import render_gmail_deployment
+
+    settings = load_settings({"mode": "test"}) if base_url else _settings()
+    try:
+        document = render_gmail_deployment(
+            base_url or settings.public_url, oro_url=settings.oro_url or None, send_mail=not no_send
+        )
+    except ValueError as exc:
+        _manifest_failure(exc)
+    click.echo(json.dumps(document, indent=2))
+
+
+@manifest.command(name="outlook")
+@click.option("--base-url", help="The connector's public HTTPS URL (default: ORO_CONNECTOR_PUBLIC_URL).")
+@click.option("--format", "fmt", type=click.Choice(["xml", "json"]), default="xml", show_default=True)
+@click.option("--client-id", help="The Entra app's client id (default: ORO_CONNECTOR_MICROSOFT_CLIENT_ID).")
+@click.option(
+    "--app-id", help="The add-in's own GUID (default: derived from the base URL, stable across runs)."
+)
+def manifest_outlook(base_url: str | None, fmt: str, client_id: str | None, app_id: str | None) -> None:
+    """The Outlook add-in's manifest: add-in only XML, or the unified JSON manifest."""
+    import uuid
+
+    from connector.manifests.outlook import render_outlook_json, render_outlook_xml
+
+    settings = load_settings({"mode": "test"}) if base_url else _settings()
+    base = base_url or settings.public_url
+    client = client_id or settings.microsoft_client_id
+    if not client:
+        click.echo(
+            "The Entra client id is needed: --client-id or ORO_CONNECTOR_MICROSOFT_CLIENT_ID.", err=True
+        )
+        sys.exit(2)
+    addin = app_id or str(uuid.uuid5(uuid.NAMESPACE_URL, base.rstrip("/") + "/addons/outlook"))
+    try:
+        if fmt == "xml":
+            click.echo(render_outlook_xml(base, client_id=client, app_id=addin))
+        else:
+            click.echo(json.dumps(render_outlook_json(base, client_id=client, app_id=addin), indent=2))
+    except ValueError as exc:
+        _manifest_failure(exc)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import cached_property
 
 from connector.sandbox import examples as ex
 from connector.sandbox.conversations import Address, SampleMessage, SampleThread, build_threads
+from connector.sandbox.entra import EntraIssuer
+from connector.sandbox.google import GoogleTokenIssuer
 from connector.sandbox.oro.operations import create_email
 from connector.sandbox.oro.seed import populate
 from connector.sandbox.oro.store import OroState
@@ -61,6 +64,16 @@ class SandboxWorld:
             world._store_linked_thread()
             oro.clock = time.time
         return world
+
+    @cached_property
+    def google(self) -> GoogleTokenIssuer:
+        """Google's token issuer (keys made on first use: most tests never need them)."""
+        return GoogleTokenIssuer()
+
+    @cached_property
+    def entra(self) -> EntraIssuer:
+        """Microsoft Entra's token issuer, discovery and on-behalf-of endpoint."""
+        return EntraIssuer()
 
     def threads_of(self, mailbox: str) -> list[SampleThread]:
         """The threads in ``mailbox``, newest activity first."""

@@ -189,7 +189,7 @@ def test_message_lookup_by_mailbox(world: SandboxWorld) -> None:
 
 def test_sandbox_root_names_its_parts(world: SandboxWorld) -> None:
     body = create_sandbox_app(world).test_client().get("/").json
-    assert body["parts"] == {"oro": "oro/"}
+    assert body["parts"] == {"oro": "oro/", "google": "google/", "entra": "entra/"}
     assert body["mailboxes"] == [ex.ALICE_MAILBOX, ex.BOB_MAILBOX]
 
 
