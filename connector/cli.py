@@ -145,7 +145,7 @@ def db_group() -> None:
 
 
 @db_group.command(name="upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply the migrations (creates the database on first run)."""
     from connector.db.migrate import upgrade
