@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,6 +19,8 @@ from connector.cache import Cache, create_cache
 from connector.oro import OroConnection, oro_check
 from connector.security.secrets import SecretBox
 from connector.settings import Settings
+from connector.sidebar.operations import SidebarService
+from connector.sidebar.policy import SidebarPolicy
 
 
 @dataclass
@@ -47,6 +50,20 @@ class Services:
     def cache(self) -> Cache:
         return create_cache(self.settings.redis_url)
 
+    @cached_property
+    def pool(self) -> ThreadPoolExecutor:
+        """Threads for parallel calls to Oro (the sidebar's fan-out), shared by all requests."""
+        return ThreadPoolExecutor(max_workers=16, thread_name_prefix="oro")
+
+    @cached_property
+    def sidebar(self) -> SidebarService:
+        policy = SidebarPolicy(
+            internal_domains=frozenset(d.lower() for d in self.settings.internal_domains),
+            time_budget=self.settings.sidebar_time_budget,
+            cache_seconds=self.settings.sidebar_cache_seconds,
+        )
+        return SidebarService(cache=self.cache, pool=self.pool, policy=policy, oro_key=self.settings.oro_url)
+
     def oro_reachable(self, *, max_age: float = 30.0) -> tuple[bool, str]:
         """Whether Oro answers the integration client; remembered for ``max_age`` seconds so that
         frequent readiness probes do not each cost Oro a round of requests."""
@@ -63,6 +80,8 @@ class Services:
     def close(self) -> None:
         if "oro" in self.__dict__:
             self.oro.close()
+        if "pool" in self.__dict__:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def services(app: Flask | None = None) -> Services:

@@ -385,3 +385,23 @@ def manifest_outlook(base_url: str | None, fmt: str, client_id: str | None, app_
             click.echo(json.dumps(render_outlook_json(base, client_id=client, app_id=addin), indent=2))
     except ValueError as exc:
         _manifest_failure(exc)
+
+
+# --- settings ---------------------------------------------------------------------------------------
+
+
+@main.command(name="settings")
+@click.option("--markdown", is_flag=True, help="As the Markdown table README.md shows.")
+def settings_command(markdown: bool) -> None:
+    """List every setting with its default and meaning."""
+    from connector.settings import describe
+
+    rows = describe()
+    if markdown:
+        click.echo("| variable | default | meaning |\n|---|---|---|")
+        for name, default, meaning, _secret in rows:
+            shown = f"`{default}`" if default else "(empty)"
+            click.echo(f"| `{name}` | {shown} | {meaning} |")
+        return
+    for name, default, meaning, secret in rows:
+        click.echo(f"{name}={default}{'  (secret)' if secret else ''}\n    {meaning}")

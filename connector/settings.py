@@ -81,6 +81,15 @@ class Settings:
         "Never enable it on a public deployment.",
     )
     sandbox_seed: int = _setting(42, "Seed of the sandbox's deterministic sample data.")
+    sidebar_time_budget: float = _setting(
+        2.0, "Seconds the sidebar waits for Oro; what is not back by then is shown as not loaded."
+    )
+    sidebar_cache_seconds: float = _setting(
+        300.0, "Seconds a user's sidebar for one email is served from the cache (links invalidate it)."
+    )
+    internal_domains: tuple[str, ...] = _setting(
+        (), "Comma-separated domains of your own company: their addresses are never looked up in Oro."
+    )
     oro_url: str = _setting(
         "", "Oro's base URL, without the back-office prefix.", example="https://oro.example.com"
     )
@@ -268,7 +277,7 @@ def _validate(settings: Settings) -> list[str]:
             problems.append(f"{env_name(name)} must be at least 1.")
     if settings.oro_url and not settings.oro_url.startswith(("http://", "https://")):
         problems.append(f"{env_name('oro_url')} must be an http:// or https:// URL.")
-    for name in ("oro_connect_timeout", "oro_read_timeout", "oro_backoff_seconds"):
+    for name in ("oro_connect_timeout", "oro_read_timeout", "oro_backoff_seconds", "sidebar_time_budget"):
         if getattr(settings, name) <= 0:
             problems.append(f"{env_name(name)} must be greater than 0.")
     if settings.oro_max_retries < 0:

@@ -55,6 +55,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 
+_BACKEND_RUNS: dict[str, int] = {"sqlite": 0, "postgresql": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed:
+        for name in _BACKEND_RUNS:
+            if f"[{name}" in report.nodeid:
+                _BACKEND_RUNS[name] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    runs = ", ".join(f"{name}: {count} passed" for name, count in _BACKEND_RUNS.items())
+    terminalreporter.write_line(f"database tests by backend: {runs}")
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     name: str = getattr(request, "param", "sqlite")
@@ -99,6 +114,7 @@ def app_overrides(database_url: str, tmp_path: Path, **extra: Any) -> dict[str, 
 def app_factory(database_url: str, tmp_path: Path) -> Iterator[Any]:
     """Build apps on the migrated test database; ``app_factory(sandbox=True, ...)`` overrides settings."""
     from connector.app import create_app
+    from connector.app_services import services
     from connector.db import db as database
     from connector.db.migrate import upgrade
 
@@ -113,6 +129,7 @@ def app_factory(database_url: str, tmp_path: Path) -> Iterator[Any]:
 
     yield make
     for application in built:
+        services(application).close()
         database.dispose(application)
 
 

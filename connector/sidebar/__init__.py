@@ -1,0 +1,1 @@
+"""What to show for one email: participants -> matched Oro records -> a host-neutral SidebarView."""
