@@ -14,9 +14,10 @@ from functools import cached_property
 
 from flask import Flask, current_app
 
-from connector.accounts.tokens import DatabaseTokenStore
+from connector.accounts.tokens import DatabaseTokenStore, token_key
 from connector.cache import Cache, create_cache
-from connector.oro import OroConnection, oro_check
+from connector.db.models import User
+from connector.oro import HttpOroClient, OroConnection, oro_check
 from connector.security.secrets import SecretBox
 from connector.settings import Settings
 from connector.sidebar.operations import SidebarService
@@ -63,6 +64,10 @@ class Services:
             cache_seconds=self.settings.sidebar_cache_seconds,
         )
         return SidebarService(cache=self.cache, pool=self.pool, policy=policy, oro_key=self.settings.oro_url)
+
+    def oro_for(self, user: User) -> HttpOroClient:
+        """An Oro client acting as ``user`` (``OroAuthExpired`` on use when not connected)."""
+        return self.oro.for_user(store=self.token_store, key=token_key(user.id))
 
     def oro_reachable(self, *, max_age: float = 30.0) -> tuple[bool, str]:
         """Whether Oro answers the integration client; remembered for ``max_age`` seconds so that

@@ -79,6 +79,28 @@ def demo_overrides(*, host: str, port: int, var_dir: Path) -> dict[str, Any]:
         "oro_client_secret": "demo-connector-secret",
         "oro_integration_client_id": "demo-integration",
         "oro_integration_client_secret": "demo-secret",
+        **sandbox_identity_settings(base),
+    }
+
+
+def sandbox_identity_settings(base: str) -> dict[str, Any]:
+    """Google and Microsoft settings that point at the sandbox world served under ``{base}/sandbox``."""
+    from connector.sandbox.entra import SANDBOX_CLIENT_ID as ENTRA_CLIENT_ID
+    from connector.sandbox.entra import SANDBOX_CLIENT_SECRET as ENTRA_CLIENT_SECRET
+    from connector.sandbox.entra import SANDBOX_TENANT_ID
+    from connector.sandbox.google import SANDBOX_CLIENT_ID as GOOGLE_CLIENT_ID
+    from connector.sandbox.google import SANDBOX_SERVICE_ACCOUNT
+
+    return {
+        "google_service_account": SANDBOX_SERVICE_ACCOUNT,
+        "google_client_id": GOOGLE_CLIENT_ID,
+        "google_certs_url": f"{base}/sandbox/google/oauth2/v1/certs",
+        "gmail_api_url": f"{base}/sandbox/gmail",
+        "microsoft_client_id": ENTRA_CLIENT_ID,
+        "microsoft_client_secret": ENTRA_CLIENT_SECRET,
+        "microsoft_tenants": (SANDBOX_TENANT_ID,),
+        # The authority keeps Microsoft's URL: in sandbox mode its requests are answered in process.
+        "graph_api_url": f"{base}/sandbox/graph/v1.0",
     }
 
 
