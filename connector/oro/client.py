@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -104,7 +104,7 @@ class OroClient(Protocol):
     def email_context(
         self, *, message_id: str | Sequence[str], sender: str | None = None, to: Sequence[str] = (),
         cc: Sequence[str] = (), thread: bool = False, entities: Sequence[str] = (),
-        exclude_current_user: bool = False, limit: int = 50,
+        exclude_current_user: bool = False, limit: int = 50, include_related: Sequence[str] = (),
     ) -> list[EmailContextItem]: ...
 
     def find_contacts(self, *, email: str) -> list[Contact]: ...
@@ -178,6 +178,12 @@ class OroClient(Protocol):
         self, *, subject: str, description: str | None = None, contact_id: str | None = None,
         account_id: str | None = None, source: str = "email", status: str = "open", priority: str = "normal",
     ) -> Case: ...
+
+    def create_opportunity(
+        self, *, name: str, account_id: str | None = None, b2b_customer_id: str | None = None,
+        contact_id: str | None = None, status: str = "in_progress", close_date: date | None = None,
+        customer_need: str | None = None,
+    ) -> Opportunity: ...
 
     def create_task(
         self, *, subject: str, description: str | None = None, due_date: datetime | None = None,
@@ -372,12 +378,14 @@ class HttpOroClient:
     def email_context(
         self, *, message_id: str | Sequence[str], sender: str | None = None, to: Sequence[str] = (),
         cc: Sequence[str] = (), thread: bool = False, entities: Sequence[str] = (),
-        exclude_current_user: bool = False, limit: int = 50,
+        exclude_current_user: bool = False, limit: int = 50, include_related: Sequence[str] = (),
     ) -> list[EmailContextItem]:
         """Records that are, or could be, in the context of the message (or its whole thread).
 
         Works for a message Oro has not stored yet: the addresses still find their owners. The
         Message-ID is sent as Oro stores it (angle brackets) and bare, since it is stored either way.
+        ``include_related`` names relationships of the entities to include as well (``customer``,
+        ``accounts``): they come back in each item's ``related``.
         """
         ids = [message_id] if isinstance(message_id, str) else list(message_id)
         variants: list[str] = []
@@ -395,7 +403,8 @@ class HttpOroClient:
             query = query.where("entities", list(entities))
         if exclude_current_user:
             query = query.where("excludeCurrentUser", True)
-        query = query.including("entity").page(size=min(limit, READ_ALL_PAGE_SIZE))
+        paths = ["entity", *(f"entity.{name}" for name in include_related)]
+        query = query.including(*paths).page(size=min(limit, READ_ALL_PAGE_SIZE))
         path = "emailthreadcontext" if thread else "emailcontext"
         return self._collect(EmailContextItem, path, query.params(), limit=limit)
 
@@ -639,6 +648,30 @@ class HttpOroClient:
             attributes["description"] = description
         body = {"data": {"type": "cases", "attributes": attributes, "relationships": relationships}}
         return self._created(Case, self._call("POST", "cases", body=body))
+
+    def create_opportunity(
+        self, *, name: str, account_id: str | None = None, b2b_customer_id: str | None = None,
+        contact_id: str | None = None, status: str = "in_progress", close_date: date | None = None,
+        customer_need: str | None = None,
+    ) -> Opportunity:
+        """Open an opportunity. Oro requires a name and an account or a business customer; when both are
+        given the customer must belong to the account (``opportunity.md``)."""
+        if not (account_id or b2b_customer_id):
+            raise ValueError("an opportunity needs an account or a business customer")
+        attributes: JsonObject = {"name": name}
+        if close_date:
+            attributes["closeDate"] = close_date.isoformat()
+        if customer_need:
+            attributes["customerNeed"] = customer_need
+        relationships: JsonObject = {"status": _ref("opportunitystatuses", status)}
+        if account_id:
+            relationships["account"] = _ref("accounts", account_id)
+        if b2b_customer_id:
+            relationships["customer"] = _ref("b2bcustomers", b2b_customer_id)
+        if contact_id:
+            relationships["contact"] = _ref("contacts", contact_id)
+        body = {"data": {"type": "opportunities", "attributes": attributes, "relationships": relationships}}
+        return self._created(Opportunity, self._call("POST", "opportunities", body=body))
 
     def create_task(
         self, *, subject: str, description: str | None = None, due_date: datetime | None = None,

@@ -785,6 +785,7 @@ class EmailContextItem(OroRecord):
     entity_name: str | None = None
     is_context: bool | None = None
     record: OroRecord | None = None
+    related: tuple[OroRecord, ...] = ()  # included records the entity points to (its customer, accounts)
 
     @property
     def title(self) -> str:
@@ -837,6 +838,7 @@ class SearchHit(OroRecord):
             raise ValueError(f"{cls.__name__} does not read {res.type!r} resources")
         values = _entity_values(res, included or {}, backoffice_url)
         values.pop("is_context")
+        values.pop("related")
         return cls(id=res.id, type=res.type, **values)
 
 
@@ -849,9 +851,19 @@ def _entity_values(res: _Resource, included: Included, backoffice_url: str) -> d
     page = res.entity_url or view_url(backoffice_url, entity.type, entity.id)
     raw = included.get((entity.type, entity.id))
     record = decode_record(raw, included, backoffice_url=backoffice_url, url=page) if raw else None
+    related: list[OroRecord] = []
+    if raw:
+        for relationship in (raw.get("relationships") or {}).values():
+            data = relationship.get("data") if isinstance(relationship, Mapping) else None
+            for ref in data if isinstance(data, list) else [data]:
+                key = (str(ref.get("type")), str(ref.get("id"))) if isinstance(ref, Mapping) else None
+                if key is not None and (target := included.get(key)):
+                    found = decode_record(target, included, backoffice_url=backoffice_url)
+                    if found is not None:
+                        related.append(found)
     return {
         "entity": entity, "entity_name": res.text("entityName"), "is_context": res.flag("isContext"),
-        "url": page, "record": record,
+        "url": page, "record": record, "related": tuple(related),
     }
 
 

@@ -10,6 +10,7 @@ its section marked as not loaded; the rest is shown.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,11 +27,13 @@ from connector.oro import (
     Contact,
     Customer,
     CustomerUser,
+    EmailContextItem,
     Lead,
     Opportunity,
     Order,
     OroAccessDenied,
     OroAuthExpired,
+    OroBadRequest,
     OroClient,
     OroError,
     OroNotFound,
@@ -48,6 +51,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CLOSED_ORDER_STATUSES = ("closed", "cancelled")
+_NESTED_INCLUDE_REFUSED = threading.Event()
 PEOPLE_TYPES: tuple[type[OroRecord], ...] = (Contact, Lead, CustomerUser, B2bCustomer)
 EMAIL_FILTER = {Contact: "emails", Lead: "emails", B2bCustomer: "emails", CustomerUser: "email"}
 
@@ -139,23 +143,19 @@ class SidebarLookup:
             return
         if capabilities.email_context and message_id:
             sender, others = participants[0], participants[1:]
+            # Every spelling of every address goes in ``to``: Oro matches each as given.
+            recipients = address_variants(others) + address_variants([sender])[1:]
             jobs: list[tuple[str, Future[Any]]] = [
-                self._submit(
-                    "people",
-                    lambda: self.oro.email_context(
-                        message_id=message_id,
-                        sender=sender.address,
-                        to=address_variants(others) + address_variants([sender])[1:],
-                        limit=100,
-                    ),
-                )
+                self._submit("people", lambda: self._email_context(message_id, sender.address, recipients))
             ]
-            items = self._collect(jobs).get("people", [])
-            for item in items:
+            for item in self._collect(jobs).get("people", []):
                 if item.record is not None:
                     self.findings.people.append(item.record)
                     if item.is_context:
                         self.findings.in_context.add(item.entity)
+                for company in item.related:
+                    if isinstance(company, Customer | Account):
+                        self.findings.companies[company.ref] = company
             return
         variants = address_variants(participants)
         lookups: list[tuple[str, Future[Any]]] = [
@@ -168,6 +168,23 @@ class SidebarLookup:
         ]
         for records in self._collect(lookups).values():
             self.findings.people.extend(records)
+
+    def _email_context(self, message_id: str, sender: str, recipients: list[str]) -> list[EmailContextItem]:
+        """Ask for the people with their customers and accounts included (saving round 2 a request);
+        an Oro that refuses nested includes on the polymorphic ``entity`` is asked again without them,
+        and not asked that way again by this process."""
+        related = () if _NESTED_INCLUDE_REFUSED.is_set() else ("customer", "accounts")
+        try:
+            return self.oro.email_context(
+                message_id=message_id, sender=sender, to=recipients, limit=100, include_related=related
+            )
+        except OroBadRequest:
+            if not related:
+                raise
+            logger.info("Oro refused nested includes on emailcontext; asking without them from now on")
+            _NESTED_INCLUDE_REFUSED.set()
+            self.findings.requests += 1
+            return self.oro.email_context(message_id=message_id, sender=sender, to=recipients, limit=100)
 
     # --- round 2: what they are up to -----------------------------------------------------------
 
@@ -215,14 +232,15 @@ class SidebarLookup:
                 .page(size=10)
             )
             jobs.append(self._submit("cases", _lister(self.oro, Case, query)))
-        if customer_ids and capabilities.has("customers"):
-            jobs.append(
-                self._submit("customers", _lister(self.oro, Customer, Query().where("id", customer_ids)))
-            )
-        if account_ids and capabilities.has("accounts"):
-            jobs.append(
-                self._submit("accounts", _lister(self.oro, Account, Query().where("id", account_ids)))
-            )
+        known = self.findings.companies
+        missing_customers = [i for i in customer_ids if RecordRef("customers", i) not in known]
+        missing_accounts = [i for i in account_ids if RecordRef("accounts", i) not in known]
+        if missing_customers and capabilities.has("customers"):
+            query = Query().where("id", missing_customers)
+            jobs.append(self._submit("customers", _lister(self.oro, Customer, query)))
+        if missing_accounts and capabilities.has("accounts"):
+            query = Query().where("id", missing_accounts)
+            jobs.append(self._submit("accounts", _lister(self.oro, Account, query)))
         for domain in unknown_domains:
             entities = [t for t in ("accounts", "customers") if capabilities.has(t)]
             if entities:

@@ -227,3 +227,32 @@ def test_search_pages_through_results(sidebar: SidebarWorld) -> None:
     assert len(first.records) == 5 and first.has_more
     second = sidebar.service.search(oro=oro, text="a", page=2, page_size=5)
     assert {(c.type, c.id) for c in first.records}.isdisjoint({(c.type, c.id) for c in second.records})
+
+
+def test_an_oro_refusing_nested_includes_is_asked_again_without_them(
+    sidebar: SidebarWorld, monkeypatch: Any
+) -> None:
+    from connector.oro import OroBadRequest
+    from connector.sidebar import lookup
+
+    monkeypatch.setattr(lookup, "_NESTED_INCLUDE_REFUSED", lookup.threading.Event())
+    oro = sidebar.oro_as("alice")
+    real = oro._client.email_context
+    refused: list[tuple[str, ...]] = []
+
+    def strict_email_context(**kwargs: Any) -> Any:
+        if kwargs.get("include_related"):
+            refused.append(tuple(kwargs["include_related"]))
+            raise OroBadRequest(method="GET", url=sidebar.oro_url, status=400, errors=())
+        return real(**kwargs)
+
+    oro._client.email_context = strict_email_context
+    message = sidebar.message(ex.THREAD_TRIPLE_PERSON)
+    view = sidebar.service.view(sidebar.session, user=sidebar.user(), oro=oro, message=message)
+    ines = participant(view, ex.TRIPLE_PERSON_EMAIL)
+    assert refused == [("customer", "accounts")]
+    assert set(matched(ines)) == {"customerusers", "contacts", "leads"}
+    customer_user = next(g for g in ines.matches if g.type == "customerusers").records[0]
+    assert customer_user.subtitle, "the customer's name is then fetched in the second round"
+    sidebar.service.view(sidebar.session, user=sidebar.user(ex.BOB_MAILBOX), oro=oro, message=message)
+    assert len(refused) == 1, "Oro is not asked the refused way twice"
