@@ -5,6 +5,7 @@ from alembic import context
 from connector.db import models  # noqa: F401  (registers the tables on the metadata)
 from connector.db.session import Base, build_engine
 from connector.sidebar import models as _sidebar_models  # noqa: F401
+from connector.templates import models as _templates_models  # noqa: F401
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

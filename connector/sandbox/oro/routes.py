@@ -23,6 +23,7 @@ from flask import Blueprint, Response, render_template, request
 from connector.sandbox.oro import context as computed
 from connector.sandbox.oro import errors, operations
 from connector.sandbox.oro.documents import RenderContext, identifier, strip_links
+from connector.sandbox.oro.email_templates import OroTemplateCompiler
 from connector.sandbox.oro.errors import ApiError, ErrorObject
 from connector.sandbox.oro.faults import FaultError
 from connector.sandbox.oro.oauth import OAuthError
@@ -575,10 +576,12 @@ class _Handlers:
                         {"message": f"entity {template.entity_name} with id={entity_id} not found"}, 404
                     )
             user = self.state.get(("users", user_id))
+            body = OroTemplateCompiler(self.state, entity, user, html_type=template.type == "html")
+            subject = OroTemplateCompiler(self.state, entity, user, html_type=False)
             return _json(
                 {
-                    "subject": _render(template.subject, entity, user),
-                    "body": _render(template.content, entity, user),
+                    "subject": subject.render(template.subject),
+                    "body": body.render(template.content),
                     "type": template.type,
                 },
                 200,
@@ -732,27 +735,3 @@ def _template_json(template: Any) -> dict[str, Any]:
         "entity_name": template.entity_name,
         "type": template.type,
     }
-
-
-_VARIABLE = re.compile(r"\{\{\s*(entity|system)\.(\w+)\s*\}\}")
-
-
-def _render(text: str, entity: Record | None, user: Record | None) -> str:
-    """Oro renders with Twig; the sandbox fills ``{{ entity.field }}`` and ``{{ system.user* }}``."""
-
-    def value(match: re.Match[str]) -> str:
-        scope, name = match.group(1), match.group(2)
-        if scope == "entity":
-            found = entity.attributes.get(name) if entity is not None else None
-            return "" if found is None else str(found)
-        if user is None:
-            return ""
-        first, last = user.attributes.get("firstName") or "", user.attributes.get("lastName") or ""
-        return {
-            "userFirstName": first,
-            "userLastName": last,
-            "userFullName": f"{first} {last}".strip(),
-            "userEmail": user.attributes.get("email") or "",
-        }.get(name, "")
-
-    return _VARIABLE.sub(value, text)
