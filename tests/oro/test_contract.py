@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -510,6 +510,25 @@ def test_new_leads_contacts_cases_and_tasks_read_back_as_sent(oro: OroUnderTest)
     assert case.id in [c.id for c in client.open_cases(contact_id=contact.id)]
     assert task.due_date == due and contact.ref in [t.ref for t in task.targets]
     assert task.id in [t.id for t in client.tasks_of(target=contact.ref)]
+
+
+def test_a_new_opportunity_reads_back_with_its_account_and_contact(oro: OroUnderTest) -> None:
+    oro.require_writes()
+    tag = uuid.uuid4().hex[:8]
+    account = first(oro, Account)
+    contact = oro.client.create_contact(first_name="Ada", last_name=f"Opportunity {tag}")
+
+    made = oro.client.create_opportunity(
+        name=f"{TEST_LABEL} deal {tag}", account_id=account.id, contact_id=contact.id,
+        close_date=date(2027, 6, 30), customer_need="Forty workbenches",
+    )
+    read = oro.client.get_record(Opportunity, id=made.id)
+
+    assert (read.name, read.account_id, read.contact_id) == (made.name, account.id, contact.id)
+    assert (read.status, read.is_open, read.close_date) == ("in_progress", True, date(2027, 6, 30))
+    assert made.id in [o.id for o in oro.client.opportunities_of(contact_id=contact.id, open_only=True)]
+    with pytest.raises(ValueError, match="account or a business customer"):
+        oro.client.create_opportunity(name="Nowhere")
 
 
 # --- templates (legacy REST) -------------------------------------------------------------------------------
