@@ -232,9 +232,9 @@ class SidebarLookup:
                 .page(size=10)
             )
             jobs.append(self._submit("cases", _lister(self.oro, Case, query)))
-        known = self.findings.companies
-        missing_customers = [i for i in customer_ids if RecordRef("customers", i) not in known]
-        missing_accounts = [i for i in account_ids if RecordRef("accounts", i) not in known]
+        fetched = self.findings.companies
+        missing_customers = [i for i in customer_ids if RecordRef("customers", i) not in fetched]
+        missing_accounts = [i for i in account_ids if RecordRef("accounts", i) not in fetched]
         if missing_customers and capabilities.has("customers"):
             query = Query().where("id", missing_customers)
             jobs.append(self._submit("customers", _lister(self.oro, Customer, query)))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from connector.cache import Cache
 from connector.db.models import User, utcnow
+from connector.linking.operations import thread_state
 from connector.oro import Capabilities, OroClient, OroRecord, Query, SearchHit
 from connector.sidebar.cards import LINKABLE, card_for, type_label
 from connector.sidebar.context import MessageContext
@@ -27,7 +28,7 @@ from connector.sidebar.lookup import Findings, SidebarLookup
 from connector.sidebar.matching import RememberedChoice, build_participants
 from connector.sidebar.models import MatchChoice
 from connector.sidebar.policy import SidebarPolicy
-from connector.sidebar.view import Banner, CommerceContext, RecordCard, SidebarView, ThreadState
+from connector.sidebar.view import Banner, CommerceContext, LinkedRecord, RecordCard, SidebarView, ThreadState
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class SidebarService:
         if not fresh:
             cached = self.cache.get(key)
             if cached is not None:
-                return SidebarView.from_dict(cached)
+                return self._with_thread_state(session, SidebarView.from_dict(cached), message)
 
         findings = SidebarLookup(oro, pool=self.pool, budget=self.policy.time_budget).run(
             [address for address, _ in message.participants()],
@@ -107,14 +108,79 @@ class SidebarService:
                     "oro_unreachable_stale",
                     f"Oro could not be reached; showing what it said at {shown_at}. Refresh to try again.",
                 )
-                return replace(stale, stale=True, banners=(banner, *stale.banners))
+                stale = replace(stale, stale=True, banners=(banner, *stale.banners))
+                return self._with_thread_state(session, stale, message)
 
         view = self._assemble(session, user=user, message=message, findings=findings)
         if not view.unavailable:
             data = view.to_dict()
             self.cache.set(key, data, ttl=self.policy.cache_seconds)
             self.cache.set(last_key, data, ttl=self.policy.stale_seconds)
-        return view
+        return self._with_thread_state(session, view, message)
+
+    def invalidate(self, user: User) -> None:
+        """Forget ``user``'s cached sidebars (after a link, unlink or create changed what Oro holds)."""
+        self.cache.bump(user_owner(user))
+
+    def _with_thread_state(self, session: Session, view: SidebarView, message: MessageContext) -> SidebarView:
+        """Overlay what the connector's own tables say about the thread: read live on every view (a
+        cheap local query), so a link made by anyone shows at once, cached view or not."""
+        state = thread_state(
+            session, mailbox=message.mailbox, thread_id=message.thread_id, message_id=message.message_id
+        )
+        if not state.records:
+            return view
+        linked = {(r.type, r.id): r for r in state.records}
+
+        def mark(card: RecordCard) -> RecordCard:
+            if (card.type, card.id) not in linked or card.in_context:
+                return card
+            actions = tuple("unlink" if a == "link" else a for a in card.actions)
+            return replace(card, in_context=True, actions=actions)
+
+        participants = tuple(
+            replace(
+                p,
+                matches=tuple(replace(g, records=tuple(mark(c) for c in g.records)) for g in p.matches),
+                domain_matches=tuple(mark(c) for c in p.domain_matches),
+            )
+            for p in view.participants
+        )
+        commerce = view.commerce
+        commerce = replace(
+            commerce,
+            open_orders=tuple(mark(c) for c in commerce.open_orders),
+            recent_rfqs=tuple(mark(c) for c in commerce.recent_rfqs),
+            open_cases=tuple(mark(c) for c in commerce.open_cases),
+            open_opportunities=tuple(mark(c) for c in commerce.open_opportunities),
+        )
+        shown = {
+            (c.type, c.id): c
+            for p in participants
+            for c in [*(c for g in p.matches for c in g.records), *p.domain_matches]
+        }
+        linked_cards = tuple(
+            LinkedRecord(
+                record=shown.get((r.type, r.id))
+                or RecordCard(
+                    type=r.type,
+                    id=r.id,
+                    title=r.title,
+                    type_label=type_label(r.type),
+                    in_context=True,
+                    actions=("unlink",),
+                ),
+                linked_by=r.linked_by,
+                linked_at=r.linked_at,
+            )
+            for r in state.records
+        )
+        return replace(
+            view,
+            participants=participants,
+            commerce=commerce,
+            thread=ThreadState(linked=linked_cards, note=state.note),
+        )
 
     def _assemble(
         self, session: Session, *, user: User, message: MessageContext, findings: Findings

@@ -256,3 +256,34 @@ def test_an_oro_refusing_nested_includes_is_asked_again_without_them(
     assert customer_user.subtitle, "the customer's name is then fetched in the second round"
     sidebar.service.view(sidebar.session, user=sidebar.user(ex.BOB_MAILBOX), oro=oro, message=message)
     assert len(refused) == 1, "Oro is not asked the refused way twice"
+
+
+def test_links_show_at_once_with_who_and_when_even_on_a_cached_view(sidebar: SidebarWorld) -> None:
+    from connector.linking.operations import link_thread
+    from connector.linking.schemas import LinkTarget
+    from connector.mail.message import MailMessage
+
+    user, oro, message = sidebar.user(), sidebar.oro_as("alice"), sidebar.message(ex.THREAD_TRIPLE_PERSON)
+    before = sidebar.service.view(sidebar.session, user=user, oro=oro, message=message)
+    contact = next(
+        g for g in participant(before, ex.TRIPLE_PERSON_EMAIL).matches if g.type == "contacts"
+    ).records[0]
+    assert "link" in contact.actions and not before.thread.linked
+
+    link_thread(
+        sidebar.session,
+        oro,
+        user=user,
+        message=MailMessage.from_context(message, body_text="Hello"),
+        records=[LinkTarget(contact.type, contact.id, contact.title)],
+    )
+    calls = oro.calls
+    after = sidebar.service.view(sidebar.session, user=user, oro=oro, message=message)
+    assert oro.calls == calls, "served from the cache, with the link state read locally"
+    (linked,) = after.thread.linked
+    assert (linked.record.type, linked.record.id) == (contact.type, contact.id)
+    assert linked.linked_by == user.email and linked.linked_at is not None
+    shown = next(
+        g for g in participant(after, ex.TRIPLE_PERSON_EMAIL).matches if g.type == "contacts"
+    ).records[0]
+    assert shown.in_context and "unlink" in shown.actions and "link" not in shown.actions
