@@ -170,4 +170,3 @@ def _suggestions(address: EmailAddress, companies: tuple[RecordCard, ...]) -> tu
         Suggestion("create_lead", "Create a lead", prefill),
         Suggestion("create_contact", "Create a contact", prefill),
     )
-

@@ -33,6 +33,7 @@ from connector.sidebar.view import Banner, CommerceContext, LinkedRecord, Record
 logger = logging.getLogger(__name__)
 
 CAPABILITIES_SECONDS = 3600.0
+REFUSAL_SECONDS = 24 * 3600.0
 SECTION_LABELS = {
     "people": "who the participants are",
     "orders": "open orders",
@@ -89,7 +90,7 @@ class SidebarService:
         if not fresh:
             cached = self.cache.get(key)
             if cached is not None:
-                return self._with_thread_state(session, SidebarView.from_dict(cached), message)
+                return self._with_thread_state(session, SidebarView.from_dict(cached), message, user)
 
         findings = SidebarLookup(oro, pool=self.pool, budget=self.policy.time_budget).run(
             [address for address, _ in message.participants()],
@@ -109,39 +110,52 @@ class SidebarService:
                     f"Oro could not be reached; showing what it said at {shown_at}. Refresh to try again.",
                 )
                 stale = replace(stale, stale=True, banners=(banner, *stale.banners))
-                return self._with_thread_state(session, stale, message)
+                return self._with_thread_state(session, stale, message, user)
 
         view = self._assemble(session, user=user, message=message, findings=findings)
         if not view.unavailable:
             data = view.to_dict()
             self.cache.set(key, data, ttl=self.policy.cache_seconds)
             self.cache.set(last_key, data, ttl=self.policy.stale_seconds)
-        return self._with_thread_state(session, view, message)
+        return self._with_thread_state(session, view, message, user)
+
+    def note_refusal(self, user: User, *, action: str, record_type: str) -> None:
+        """Oro answered 403 when ``user`` tried ``action`` on a ``record_type``: stop offering it to them
+        (for a day; permissions change rarely) while the records stay visible."""
+        key = f"refused-actions:{user.id}"
+        refused = {tuple(pair) for pair in self.cache.get(key) or []}
+        refused.add((action, record_type))
+        self.cache.set(key, sorted(refused), ttl=REFUSAL_SECONDS)
 
     def invalidate(self, user: User) -> None:
         """Forget ``user``'s cached sidebars (after a link, unlink or create changed what Oro holds)."""
         self.cache.bump(user_owner(user))
 
-    def _with_thread_state(self, session: Session, view: SidebarView, message: MessageContext) -> SidebarView:
-        """Overlay what the connector's own tables say about the thread: read live on every view (a
-        cheap local query), so a link made by anyone shows at once, cached view or not."""
+    def _with_thread_state(
+        self, session: Session, view: SidebarView, message: MessageContext, user: User
+    ) -> SidebarView:
+        """Overlay what the connector's own tables say about the thread, and what Oro refused this user:
+        read live on every view (cheap, local), so a link made by anyone shows at once, cached or not."""
         state = thread_state(
             session, mailbox=message.mailbox, thread_id=message.thread_id, message_id=message.message_id
         )
-        if not state.records:
+        refused = {tuple(pair) for pair in self.cache.get(f"refused-actions:{user.id}") or []}
+        if not state.records and not refused:
             return view
         linked = {(r.type, r.id): r for r in state.records}
 
         def mark(card: RecordCard) -> RecordCard:
-            if (card.type, card.id) not in linked or card.in_context:
-                return card
-            actions = tuple("unlink" if a == "link" else a for a in card.actions)
-            return replace(card, in_context=True, actions=actions)
+            if (card.type, card.id) in linked and not card.in_context:
+                actions = tuple("unlink" if a == "link" else a for a in card.actions)
+                card = replace(card, in_context=True, actions=actions)
+            allowed = tuple(a for a in card.actions if (a, card.type) not in refused)
+            return card if allowed == card.actions else replace(card, actions=allowed)
 
         participants = tuple(
             replace(
                 p,
                 matches=tuple(replace(g, records=tuple(mark(c) for c in g.records)) for g in p.matches),
+                choices=tuple(replace(ch, options=tuple(mark(c) for c in ch.options)) for ch in p.choices),
                 domain_matches=tuple(mark(c) for c in p.domain_matches),
             )
             for p in view.participants

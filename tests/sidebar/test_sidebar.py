@@ -287,3 +287,17 @@ def test_links_show_at_once_with_who_and_when_even_on_a_cached_view(sidebar: Sid
         g for g in participant(after, ex.TRIPLE_PERSON_EMAIL).matches if g.type == "contacts"
     ).records[0]
     assert shown.in_context and "unlink" in shown.actions and "link" not in shown.actions
+
+
+def test_an_action_oro_refused_is_no_longer_offered_but_the_record_stays(sidebar: SidebarWorld) -> None:
+    user, oro, message = sidebar.user(), sidebar.oro_as("alice"), sidebar.message(ex.THREAD_TRIPLE_PERSON)
+    sidebar.service.note_refusal(user, action="link", record_type="leads")
+    view = sidebar.service.view(sidebar.session, user=user, oro=oro, message=message)
+    groups = {g.type: g.records[0] for g in participant(view, ex.TRIPLE_PERSON_EMAIL).matches}
+    assert "link" not in groups["leads"].actions and "open" in groups["leads"].actions
+    assert "link" in groups["contacts"].actions
+    other = sidebar.service.view(
+        sidebar.session, user=sidebar.user(ex.BOB_MAILBOX), oro=sidebar.oro_as("admin"), message=message
+    )
+    leads = next(g for g in participant(other, ex.TRIPLE_PERSON_EMAIL).matches if g.type == "leads")
+    assert "link" in leads.records[0].actions, "a refusal is remembered for its user only"
