@@ -9,7 +9,7 @@ nothing is created.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,10 +64,12 @@ def build_participants(
     findings: Findings,
     *,
     policy: SidebarPolicy,
+    excluded: Callable[[EmailAddress], str | None],
     remembered: Mapping[tuple[str, str], RememberedChoice],
 ) -> tuple[Participant, ...]:
+    """``excluded`` says why an address is kept out of Oro (privacy lists, internal domains), or None."""
     return tuple(
-        _participant(address, role, findings, policy=policy, remembered=remembered)
+        _participant(address, role, findings, policy=policy, reason=excluded(address), remembered=remembered)
         for address, role in participants
     )
 
@@ -78,12 +80,12 @@ def _participant(
     findings: Findings,
     *,
     policy: SidebarPolicy,
+    reason: str | None,
     remembered: Mapping[tuple[str, str], RememberedChoice],
 ) -> Participant:
     name = address.name
-    excluded = policy.exclusion(address)
-    if excluded:
-        return Participant(address=address.address, name=name, role=role, excluded=excluded)
+    if reason:
+        return Participant(address=address.address, name=name, role=role, excluded=reason)
 
     by_type: dict[str, list[tuple[OroRecord, Why]]] = {}
     colleague = False

@@ -20,8 +20,13 @@ from sqlalchemy.orm import Session
 
 from connector.cache import Cache
 from connector.db.models import User, utcnow
-from connector.linking.operations import thread_state
-from connector.oro import Capabilities, OroClient, OroRecord, Query, SearchHit
+from connector.linking.errors import LinkingError, OroRefusedWrite
+from connector.linking.operations import link_if_thread_linked, link_thread, thread_state, unlink_record
+from connector.linking.policy import load_policy
+from connector.linking.schemas import LinkResult, LinkTarget, UnlinkResult
+from connector.mail.addresses import EmailAddress
+from connector.mail.message import MailMessage
+from connector.oro import Capabilities, OroClient, OroRecord, Query, RecordRef, SearchHit
 from connector.sidebar.cards import LINKABLE, card_for, type_label
 from connector.sidebar.context import MessageContext
 from connector.sidebar.lookup import Findings, SidebarLookup
@@ -83,7 +88,18 @@ class SidebarService:
         self, session: Session, *, user: User, oro: OroClient, message: MessageContext, fresh: bool = False
     ) -> SidebarView:
         """The sidebar of ``message`` for ``user``; ``OroAuthExpired`` propagates (ask to reconnect)."""
-        email_key = hashlib.sha256(f"{message.mailbox}\0{message.message_id}".encode()).hexdigest()[:32]
+        privacy = load_policy(session, user=user)
+
+        def excluded(address: EmailAddress) -> str | None:
+            found = privacy.exclusion(address)
+            return found.reason if found else self.policy.exclusion(address)
+
+        participants = message.participants()
+        # The cache key names who is kept out, so a change to the never-log lists shows at once.
+        exclusions = [(a.key, excluded(a) or "") for a, _ in participants]
+        email_key = hashlib.sha256(
+            f"{message.mailbox}\0{message.message_id}\0{exclusions}".encode()
+        ).hexdigest()[:32]
         generation = self.cache.generation(user_owner(user))
         key = f"sidebar:{user.id}:{generation}:{email_key}"
         last_key = f"sidebar-last:{user.id}:{email_key}"
@@ -93,7 +109,7 @@ class SidebarService:
                 return self._with_thread_state(session, SidebarView.from_dict(cached), message, user)
 
         findings = SidebarLookup(oro, pool=self.pool, budget=self.policy.time_budget).run(
-            [address for address, _ in message.participants()],
+            [address for address, _ in participants if excluded(address) is None],
             message_id=message.message_id,
             capabilities=self.capabilities(oro),
         )
@@ -112,12 +128,100 @@ class SidebarService:
                 stale = replace(stale, stale=True, banners=(banner, *stale.banners))
                 return self._with_thread_state(session, stale, message, user)
 
-        view = self._assemble(session, user=user, message=message, findings=findings)
+        view = self._assemble(session, user=user, message=message, findings=findings, excluded=excluded)
         if not view.unavailable:
             data = view.to_dict()
             self.cache.set(key, data, ttl=self.policy.cache_seconds)
             self.cache.set(last_key, data, ttl=self.policy.stale_seconds)
         return self._with_thread_state(session, view, message, user)
+
+    # --- what both hosts do from the sidebar ----------------------------------------------------------
+
+    def open_message(
+        self,
+        session: Session,
+        *,
+        user: User,
+        oro: OroClient,
+        message: MessageContext,
+        mail: MailMessage | None = None,
+        fresh: bool = False,
+    ) -> SidebarView:
+        """The sidebar when a message is opened: first thread stickiness (a message of a linked thread is
+        linked like it, with a line saying so), then the view. ``mail`` carries the body when the host
+        has it; without it the policy's body mode cannot add one."""
+        banners: list[Banner] = []
+        note = ""
+        try:
+            sticky = link_if_thread_linked(
+                session,
+                oro,
+                user=user,
+                message=mail or MailMessage.from_context(message),
+                capabilities=self.capabilities(oro),
+            )
+        except LinkingError as exc:
+            logger.info("a message of a linked thread was not linked: %s", exc.code)
+            banners.append(
+                Banner("warning", exc.code, f"This message could not be linked like its thread: {exc}")
+            )
+        else:
+            # Only news is worth a line: a message linked just now, or kept out although its thread is linked.
+            if sticky is not None and (sticky.changed or sticky.refused):
+                note = sticky.line
+            if sticky is not None and sticky.changed:
+                self.invalidate(user)
+        view = self.view(session, user=user, oro=oro, message=message, fresh=fresh)
+        if not note and not banners:
+            return view
+        return replace(
+            view,
+            thread=replace(view.thread, note=note or view.thread.note),
+            banners=(*view.banners, *banners),
+        )
+
+    def link(
+        self,
+        session: Session,
+        *,
+        user: User,
+        oro: OroClient,
+        mail: MailMessage,
+        record: LinkTarget,
+        earlier: Sequence[MailMessage] = (),
+    ) -> LinkResult:
+        """Link the message's thread to ``record`` (see connector.linking); ``earlier``: the thread's
+        earlier messages the host has, logged too. The user's views are refreshed."""
+        try:
+            result = link_thread(
+                session,
+                oro,
+                user=user,
+                message=mail,
+                records=[record],
+                earlier=earlier,
+                capabilities=self.capabilities(oro),
+            )
+        except OroRefusedWrite as exc:
+            if exc.status == 403:
+                self.note_refusal(user, action="link", record_type=record.type)
+            raise
+        self.invalidate(user)
+        return result
+
+    def unlink(
+        self, session: Session, *, user: User, oro: OroClient, mail: MailMessage, record: RecordRef
+    ) -> UnlinkResult:
+        try:
+            result = unlink_record(
+                session, oro, user=user, message=mail, record=record, capabilities=self.capabilities(oro)
+            )
+        except OroRefusedWrite as exc:
+            if exc.status == 403:
+                self.note_refusal(user, action="unlink", record_type=record.type)
+            raise
+        self.invalidate(user)
+        return result
 
     def note_refusal(self, user: User, *, action: str, record_type: str) -> None:
         """Oro answered 403 when ``user`` tried ``action`` on a ``record_type``: stop offering it to them
@@ -197,10 +301,20 @@ class SidebarService:
         )
 
     def _assemble(
-        self, session: Session, *, user: User, message: MessageContext, findings: Findings
+        self,
+        session: Session,
+        *,
+        user: User,
+        message: MessageContext,
+        findings: Findings,
+        excluded: Callable[[EmailAddress], str | None],
     ) -> SidebarView:
         participants = build_participants(
-            message.participants(), findings, policy=self.policy, remembered=self._remembered(session, user)
+            message.participants(),
+            findings,
+            policy=self.policy,
+            excluded=excluded,
+            remembered=self._remembered(session, user),
         )
 
         def cards(records: Sequence[OroRecord]) -> tuple[RecordCard, ...]:
