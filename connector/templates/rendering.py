@@ -801,8 +801,9 @@ class TemplateRenderer:
         return SourceCheck(tuple(dict.fromkeys(problems)), variables)
 
     def compile(self, source: str, *, format: Format, key: CacheKey | None = None) -> Any:
-        """The compiled template (cached under ``key``, or under a digest of the source)."""
-        cache_key = (format, *key) if key is not None else (format, hashlib.sha256(source.encode()).digest())
+        """The compiled template, cached under ``key`` and a digest of the source: an id and version
+        alone could name another text (another database, or an id reused after a delete)."""
+        cache_key = (format, *(key or ()), hashlib.sha256(source.encode()).digest())
         with self._lock:
             compiled = self._cache.get(cache_key)
             if compiled is not None:
