@@ -1,0 +1,224 @@
+// The task pane: reads the open item with Office.js, asks the connector's API for its sidebar, and
+// carries out the user's clicks (link, unlink, choose a match, search, reply).
+
+import { ApiProblem, call } from "./api.js";
+import { append, clear, el, textToHtml } from "./dom.js";
+import { readMessage } from "./item.js";
+import * as render from "./render.js";
+
+const main = document.getElementById("main");
+const status = document.getElementById("status");
+const who = document.getElementById("who");
+const refreshButton = document.getElementById("refresh");
+
+const state = { message: null, view: null, me: null, generation: 0 };
+
+function say(text) {
+  status.textContent = text;
+}
+
+function show(nodes, { busy = false } = {}) {
+  clear(main);
+  append(main, nodes);
+  main.setAttribute("aria-busy", busy ? "true" : "false");
+}
+
+function focusHeading(id) {
+  const heading = document.getElementById(`${id}-title`);
+  if (heading) heading.focus();
+}
+
+function describe(error) {
+  if (error instanceof ApiProblem) return error;
+  return new ApiProblem(0, { code: "error", detail: String(error?.message || error) });
+}
+
+function fail(error) {
+  const problem = describe(error);
+  if (problem.code === "oro_not_connected") {
+    showConnect({ ...(state.me || {}), connect_url: problem.body.connect_url });
+    return;
+  }
+  say("");
+  show(render.problemScreen(problem, actions));
+}
+
+function greeting() {
+  // Whom the reply goes to: the sender, or (on one's own message) the first other participant.
+  const people = state.view?.participants || [];
+  const addressee = people.find((p) => p.role === "from") || people[0];
+  const first = (addressee?.name || "").split(/\s+/)[0];
+  const sign = state.me?.name ? `\n\nBest regards,\n${state.me.name}` : "\n\nBest regards,";
+  return `${first ? `Hello ${first},` : "Hello,"}\n\n${sign}`;
+}
+
+function showConnect(me) {
+  refreshButton.hidden = true;
+  show(render.connectScreen(me, actions));
+  focusHeading("connect");
+}
+
+async function loadSidebar({ fresh = false, focus = null } = {}) {
+  const generation = state.generation;
+  main.setAttribute("aria-busy", "true");
+  const view = await call("POST", "/sidebar", { body: { message: state.message, fresh } });
+  if (generation !== state.generation) return; // another message was opened meanwhile
+  state.view = view;
+  refreshButton.hidden = false;
+  show(render.sidebar(view, { act: actions }, { greeting: greeting() }));
+  if (focus) focusHeading(focus);
+}
+
+async function start() {
+  state.generation += 1;
+  const generation = state.generation;
+  const item = Office.context.mailbox?.item; // no mailbox at all when opened outside Outlook
+  if (!item) {
+    show(render.nothingOpen());
+    return;
+  }
+  show([el("p", { class: "muted loading" }, "Loading…")], { busy: true });
+  try {
+    const message = await readMessage(item);
+    if (generation !== state.generation) return;
+    state.message = message;
+    state.me = await call("GET", "/me");
+    who.textContent = state.me.email;
+    if (!state.me.oro_connected) {
+      showConnect(state.me);
+      return;
+    }
+    await loadSidebar();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+async function act(work, done) {
+  try {
+    const result = await work();
+    if (done) await done(result);
+  } catch (error) {
+    const problem = describe(error);
+    if (problem.code === "oro_not_connected") {
+      fail(problem);
+      return;
+    }
+    say(problem.message);
+  }
+}
+
+function recordBody(card) {
+  return { type: card.type, id: card.id, title: card.title };
+}
+
+const actions = {
+  restart: start,
+
+  connect(url) {
+    if (!url) return;
+    Office.context.ui.displayDialogAsync(url, { height: 70, width: 40 }, (opened) => {
+      if (opened.status !== Office.AsyncResultStatus.Succeeded) {
+        say("The Oro sign-in window could not be opened.");
+        return;
+      }
+      say("Sign in to Oro in the window that opened.");
+      // The window closes itself once connected: then look again.
+      opened.value.addEventHandler(Office.EventType.DialogEventReceived, () => start());
+    });
+  },
+
+  link(card) {
+    say(`Linking to ${card.title}…`);
+    return act(
+      () => call("POST", "/links", { body: { message: state.message, record: recordBody(card) } }),
+      async () => {
+        await loadSidebar({ fresh: true, focus: "thread" });
+        say(`Linked this conversation to ${card.title}.`);
+      },
+    );
+  },
+
+  unlink(card) {
+    say(`Unlinking ${card.title}…`);
+    return act(
+      () => call("DELETE", "/links", { body: { message: state.message, record: recordBody(card) } }),
+      async () => {
+        await loadSidebar({ fresh: true, focus: "thread" });
+        say(`${card.title} is no longer linked to this conversation.`);
+      },
+    );
+  },
+
+  choose(choice, recordId) {
+    const option = choice.options.find((o) => o.id === recordId);
+    return act(
+      () => call("PUT", "/choices", { body: { address: choice.address, record_type: choice.type, record_id: recordId } }),
+      async () => {
+        await loadSidebar({ focus: "people" });
+        say(`${choice.address} is ${option ? option.title : "the chosen record"} from now on.`);
+      },
+    );
+  },
+
+  forget(choice) {
+    return act(
+      () => call("DELETE", "/choices", { query: { address: choice.address, record_type: choice.type } }),
+      async () => {
+        await loadSidebar({ focus: "people" });
+        say(`Choose again which record ${choice.address} is.`);
+      },
+    );
+  },
+
+  search(text, page, more = false) {
+    say(`Searching Oro for “${text}”…`);
+    return act(
+      () => call("GET", "/search", { query: { q: text, page } }),
+      (results) => {
+        const linked = new Set((state.view?.thread.linked || []).map((i) => `${i.record.type}:${i.record.id}`));
+        render.searchResults(results, { linked, act: actions, append: more });
+        say(`${results.records.length} result${results.records.length === 1 ? "" : "s"} for “${text}”.`);
+      },
+    );
+  },
+
+  reply(text) {
+    const item = Office.context.mailbox?.item;
+    if (!item) return;
+    const htmlBody = textToHtml(text);
+    if (htmlBody.length > 32 * 1024) {
+      say("The reply is too long for Outlook's reply form (32 KB).");
+      return;
+    }
+    item.displayReplyForm({ htmlBody });
+    say("Outlook opened the reply for you to review.");
+  },
+};
+
+refreshButton.addEventListener("click", () =>
+  act(() => loadSidebar({ fresh: true }), () => say("Refreshed from Oro.")),
+);
+
+function applyOfficeTheme() {
+  try {
+    const background = Office.context.officeTheme?.bodyBackgroundColor;
+    if (!background) return;
+    const hex = background.replace("#", "");
+    const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    document.documentElement.dataset.theme = 0.299 * r + 0.587 * g + 0.114 * b < 128 ? "dark" : "light";
+  } catch {
+    // no theme information: the browser's preference applies
+  }
+}
+
+Office.onReady(() => {
+  applyOfficeTheme();
+  try {
+    // Follows the selected message when the pane is pinned (needs SupportsPinning in the manifest).
+    Office.context.mailbox.addHandlerAsync(Office.EventType.ItemChanged, () => start());
+  } catch {
+    // older clients: the pane closes when the selection changes
+  }
+  start();
+});

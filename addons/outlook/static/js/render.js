@@ -1,0 +1,283 @@
+// The SidebarView as the pane's HTML. Every value from Oro or from the email is text (see dom.js).
+
+import { el, uniqueId } from "./dom.js";
+
+const ROLE_LABELS = { from: "From", to: "To", cc: "Cc", bcc: "Bcc" };
+
+function day(iso) {
+  if (!iso) return "";
+  const moment = new Date(iso);
+  return Number.isNaN(moment.getTime()) ? "" : moment.toISOString().slice(0, 10);
+}
+
+function ref(card) {
+  return `${card.type}:${card.id}`;
+}
+
+function cardTitle(card) {
+  if (card.url) {
+    return el(
+      "a",
+      { class: "title", href: card.url, target: "_blank", rel: "noopener noreferrer", "aria-label": `${card.title} (opens in Oro)` },
+      card.title,
+    );
+  }
+  return el("span", { class: "title" }, card.title);
+}
+
+function facts(card) {
+  if (!card.facts || !card.facts.length) return null;
+  return el(
+    "dl",
+    { class: "facts" },
+    card.facts.map((fact) => [el("dt", {}, fact.label), el("dd", {}, fact.value)]),
+  );
+}
+
+/** One record. ``linked`` is the set of refs the thread is linked to; ``act`` handles buttons. */
+export function recordCard(card, { linked, act, headingLevel = "h4" }) {
+  const isLinked = card.in_context || linked.has(ref(card));
+  const label = `${card.title} (${card.type_label})`;
+  const buttons = [];
+  if (isLinked && (card.actions.includes("unlink") || card.actions.includes("link"))) {
+    buttons.push(
+      el("button", { type: "button", class: "secondary", "aria-label": `Unlink ${label} from this conversation`, onclick: () => act.unlink(card) }, "Unlink"),
+    );
+  } else if (card.actions.includes("link")) {
+    buttons.push(
+      el("button", { type: "button", "aria-label": `Link this conversation to ${label}`, onclick: () => act.link(card) }, "Link"),
+    );
+  }
+  return el(
+    "li",
+    { class: isLinked ? "card linked" : "card", dataset: { ref: ref(card) } },
+    el(headingLevel, { class: "card-head" }, cardTitle(card), " ", el("span", { class: "type" }, card.type_label)),
+    card.subtitle ? el("p", { class: "subtitle" }, card.subtitle) : null,
+    facts(card),
+    card.why ? el("p", { class: "why" }, card.why.text) : null,
+    isLinked ? el("p", { class: "badge" }, "Linked to this conversation") : null,
+    buttons.length ? el("div", { class: "actions" }, buttons) : null,
+  );
+}
+
+function cardList(cards, options) {
+  return el("ul", { class: "cards" }, cards.map((card) => recordCard(card, options)));
+}
+
+function choiceBox(choice, { act }) {
+  const noun = choice.label.toLowerCase();
+  const legend = `Several ${noun} records use ${choice.address}. Which one is it?`;
+  if (choice.chosen) {
+    const picked = choice.options.find((o) => o.id === choice.chosen);
+    return el(
+      "div",
+      { class: "choice" },
+      el("p", {}, `You chose ${picked ? picked.title : "a record"} for ${choice.address}.`),
+      el(
+        "button",
+        { type: "button", class: "secondary", "aria-label": `Change which ${noun} ${choice.address} is`, onclick: () => act.forget(choice) },
+        "Change",
+      ),
+    );
+  }
+  const name = uniqueId("choice");
+  const options = choice.options.map((option, index) => {
+    const id = `${name}-${index}`;
+    return el(
+      "li",
+      { class: "option" },
+      el("input", { type: "radio", id, name, value: option.id, checked: index === 0 }),
+      el(
+        "label",
+        { for: id },
+        el("span", { class: "title" }, option.title),
+        option.subtitle ? el("span", { class: "subtitle" }, ` · ${option.subtitle}`) : null,
+      ),
+    );
+  });
+  const form = el(
+    "form",
+    {
+      class: "choice",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const picked = form.querySelector(`input[name="${name}"]:checked`);
+        if (picked) act.choose(choice, picked.value);
+      },
+    },
+    el(
+      "fieldset",
+      {},
+      el("legend", {}, legend),
+      el("ul", { class: "options" }, options),
+      el("button", { type: "submit" }, `Use this ${noun}`),
+    ),
+  );
+  return form;
+}
+
+function participantBlock(participant, options) {
+  const headingId = uniqueId("person");
+  const parts = [
+    el(
+      "h3",
+      { id: headingId, class: "person" },
+      participant.name || participant.address,
+      " ",
+      el("span", { class: "role" }, ROLE_LABELS[participant.role] || participant.role),
+    ),
+    participant.name ? el("p", { class: "address" }, participant.address) : null,
+  ];
+  if (participant.excluded) {
+    parts.push(el("p", { class: "muted" }, participant.excluded));
+  } else {
+    for (const group of participant.matches) parts.push(cardList(group.records, options));
+    for (const choice of participant.choices) parts.push(choiceBox(choice, options));
+    if (!participant.matches.length && !participant.choices.length) {
+      if (participant.domain_matches.length) {
+        parts.push(el("p", { class: "muted" }, "Nobody in Oro uses this address. Companies of its domain:"));
+        parts.push(cardList(participant.domain_matches, options));
+      } else {
+        parts.push(el("p", { class: "muted" }, "Not found in Oro."));
+      }
+    }
+  }
+  return el("article", { class: "participant", "aria-labelledby": headingId }, parts);
+}
+
+function section(id, title, ...children) {
+  const headingId = `${id}-title`;
+  return el("section", { id, "aria-labelledby": headingId }, el("h2", { id: headingId, tabindex: "-1" }, title), children);
+}
+
+function banners(view) {
+  return view.banners.map((banner) =>
+    el("p", { class: `banner ${banner.level}`, role: banner.level === "error" ? "alert" : "status" }, banner.text),
+  );
+}
+
+function threadSection(view, options) {
+  const linked = view.thread.linked;
+  const body = linked.length
+    ? el(
+        "ul",
+        { class: "cards" },
+        linked.map((item) => {
+          const card = recordCard(item.record, { ...options, headingLevel: "h3" });
+          card.append(el("p", { class: "why" }, `Linked by ${item.linked_by} on ${day(item.linked_at)}`));
+          return card;
+        }),
+      )
+    : el("p", { class: "muted" }, "Not linked to any Oro record yet. Link it to a record below.");
+  return section("thread", "This conversation in Oro", view.thread.note ? el("p", { class: "note" }, view.thread.note) : null, body);
+}
+
+function commerceSection(view, options) {
+  const groups = [
+    ["Open orders", view.commerce.open_orders],
+    ["Requests for quote", view.commerce.recent_rfqs],
+    ["Open cases", view.commerce.open_cases],
+    ["Open opportunities", view.commerce.open_opportunities],
+  ].filter(([, cards]) => cards.length);
+  if (!groups.length) return null;
+  return section(
+    "commerce",
+    "Open business",
+    groups.map(([title, cards]) => [el("h3", {}, title), cardList(cards, options)]),
+  );
+}
+
+export function searchSection(act) {
+  const input = el("input", { type: "search", id: "search-text", name: "q", required: true, maxlength: "200", autocomplete: "off" });
+  const results = el("div", { id: "search-results", "aria-live": "polite" });
+  const form = el(
+    "form",
+    {
+      role: "search",
+      "aria-label": "Search Oro",
+      onsubmit: (event) => {
+        event.preventDefault();
+        if (input.value.trim()) act.search(input.value.trim(), 1);
+      },
+    },
+    el("label", { for: "search-text" }, "Find a record in Oro"),
+    el("div", { class: "inline" }, input, el("button", { type: "submit" }, "Search")),
+  );
+  return section("search", "Search Oro", form, results);
+}
+
+export function searchResults(results, { linked, act, append: more }) {
+  const container = document.getElementById("search-results");
+  if (!container) return;
+  let list = container.querySelector("ul.cards");
+  if (!more || !list) {
+    container.replaceChildren();
+    container.append(
+      el("p", { class: "muted", role: "status" }, results.records.length ? `Results for “${results.text}”` : `Nothing in Oro matches “${results.text}”.`),
+    );
+    list = el("ul", { class: "cards" });
+    container.append(list);
+  }
+  for (const card of results.records) list.append(recordCard(card, { linked, act }));
+  container.querySelector("button.more")?.remove();
+  if (results.has_more) {
+    container.append(
+      el("button", { type: "button", class: "secondary more", onclick: () => act.search(results.text, results.page + 1, true) }, "More results"),
+    );
+  }
+}
+
+export function replySection(greeting, act) {
+  const text = el("textarea", { id: "reply-text", rows: "6" });
+  text.value = greeting;
+  return section(
+    "reply",
+    "Reply",
+    el("label", { for: "reply-text" }, "Reply text"),
+    text,
+    el("div", { class: "actions" }, el("button", { type: "button", onclick: () => act.reply(text.value) }, "Open reply form")),
+    el("p", { class: "muted" }, "Outlook opens the reply for you to review and send."),
+  );
+}
+
+export function sidebar(view, options, { greeting }) {
+  const linked = new Set(view.thread.linked.map((item) => ref(item.record)));
+  const shared = { ...options, linked };
+  return [
+    ...banners(view),
+    threadSection(view, shared),
+    section("people", "People on this email", view.participants.length
+      ? view.participants.map((p) => participantBlock(p, shared))
+      : el("p", { class: "muted" }, "Nobody on this email but you.")),
+    commerceSection(view, shared),
+    searchSection(options.act),
+    replySection(greeting, options.act),
+  ];
+}
+
+export function connectScreen(me, act) {
+  return [
+    section(
+      "connect",
+      "Connect to Oro",
+      el("p", {}, `Signed in as ${me.email}. Connect your mailbox to Oro once to see Oro's records next to your email.`),
+      el(
+        "div",
+        { class: "actions" },
+        el("button", { type: "button", onclick: () => act.connect(me.connect_url) }, "Connect to Oro"),
+        el("button", { type: "button", class: "secondary", onclick: () => act.restart() }, "I have connected"),
+      ),
+    ),
+  ];
+}
+
+export function problemScreen(problem, act) {
+  return [
+    el("p", { class: "banner error", role: "alert" }, problem.message),
+    el("div", { class: "actions" }, el("button", { type: "button", onclick: () => act.restart() }, "Try again")),
+  ];
+}
+
+export function nothingOpen() {
+  return [el("p", { class: "muted" }, "Open an email to see its Oro records.")];
+}

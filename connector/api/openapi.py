@@ -1,0 +1,238 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, built from the same schemas the API validates and serialises.
+
+A test compares its paths and methods with the application's URL map, and a property-based run
+(schemathesis) checks the answers against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connector.api.errors import PROBLEM_JSON
+from connector.api.schemas import (
+    CHOICE_REQUEST,
+    REQUEST_SCHEMAS,
+    RESPONSE_ROOTS,
+    dataclass_schemas,
+)
+
+API_VERSION = "1.0.0"
+
+PROBLEM: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `code` is stable, `detail` is a sentence for the person.",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": ["string", "null"]},
+        "reason": {"type": "string", "description": "Why a token was refused (`invalid_token`)."},
+        "errors": {
+            "type": "array",
+            "description": "Each field at fault (`invalid_request`).",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "connect_url": {
+            "type": ["string", "null"],
+            "description": "Opens the Connect-to-Oro dialog (`oro_not_connected`).",
+        },
+        "retryable": {"type": "boolean"},
+        "retry_after": {"type": "number"},
+        "reasons": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+_ERRORS = {
+    "400": "The body or query does not match the schema (`invalid_request`).",
+    "401": "The Entra access token is missing or refused (`invalid_token`).",
+    "403": "Connect to Oro first (`oro_not_connected`), or Oro's permissions say no.",
+    "404": "Oro has no such record (`oro_not_found`).",
+    "409": "Linking refused for this Oro or in progress elsewhere (`oro_too_old`, `link_in_progress`).",
+    "415": "The body is not JSON.",
+    "422": "Oro refused the request (`oro_rejected`, `oro_refused`, `message_unusable`).",
+    "502": "Oro could not be reached (`oro_unavailable`).",
+    "503": "Microsoft's sign-in or Oro is unavailable for now; retry (`identity_unavailable`).",
+}
+_READ_ERRORS = ("400", "401", "403", "404", "502", "503")
+_WRITE_ERRORS = ("400", "401", "403", "404", "409", "415", "422", "502", "503")
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    *,
+    ok: tuple[str, str | None],
+    errors: tuple[str, ...],
+    body: str | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    secured: bool = True,
+    extra_ok: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    status, schema = ok
+    responses: dict[str, Any] = {}
+    for code in (status, *extra_ok):
+        responses[code] = (
+            {"description": "Done."}
+            if schema is None
+            else {
+                "description": "Done.",
+                "content": _json(_ref(schema)),
+            }
+        )
+    for code in errors:
+        responses[code] = {"$ref": f"#/components/responses/E{code}"}
+    operation: dict[str, Any] = {"operationId": operation_id, "summary": summary, "responses": responses}
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    if parameters:
+        operation["parameters"] = parameters
+    if not secured:
+        operation["security"] = []
+    return operation
+
+
+def _query(name: str, schema: dict[str, Any], description: str, *, required: bool = True) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def openapi_document(*, server_url: str = "") -> dict[str, Any]:
+    schemas: dict[str, Any] = {**REQUEST_SCHEMAS, **dataclass_schemas(*RESPONSE_ROOTS), "Problem": PROBLEM}
+    paths: dict[str, Any] = {
+        "/api/v1/me": {
+            "get": _operation(
+                "me",
+                "Who the caller is, and whether they are connected to Oro.",
+                ok=("200", "Me"),
+                errors=("401", "503"),
+            )
+        },
+        "/api/v1/sidebar": {
+            "post": _operation(
+                "sidebar",
+                "The sidebar of the open email: participants matched to Oro records, commerce context, "
+                "the records the thread is linked to. Opening a message of a linked thread links it too.",
+                ok=("200", "SidebarView"),
+                body="SidebarRequest",
+                errors=_WRITE_ERRORS,
+            )
+        },
+        "/api/v1/search": {
+            "get": _operation(
+                "search",
+                "Free-text search across Oro's records, a page at a time.",
+                ok=("200", "SearchResults"),
+                errors=_READ_ERRORS,
+                parameters=[
+                    _query(
+                        "q",
+                        {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                        "What to look for.",
+                    ),
+                    _query(
+                        "page",
+                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
+                        "Which page of results (10 a page).",
+                        required=False,
+                    ),
+                ],
+            )
+        },
+        "/api/v1/links": {
+            "post": _operation(
+                "link",
+                "Link the open email's thread to an Oro record (Oro's add context); logs the email into "
+                "Oro when Oro does not have it. Repeating it writes nothing twice.",
+                ok=("200", "LinkResult"),
+                body="LinkRequest",
+                errors=_WRITE_ERRORS,
+            ),
+            "delete": _operation(
+                "unlink",
+                "Remove an Oro record from the thread's context, in Oro and locally.",
+                ok=("200", "UnlinkResult"),
+                body="LinkRequest",
+                errors=_WRITE_ERRORS,
+            ),
+        },
+        "/api/v1/notes": {
+            "post": _operation(
+                "add_note",
+                "Add a note (plain text) to an Oro record. Send `Idempotency-Key` to make a deliberate "
+                "repeat a second note; otherwise the same text within ten minutes is one note.",
+                ok=("201", "NoteResult"),
+                extra_ok=("200",),
+                body="NoteRequest",
+                errors=_WRITE_ERRORS,
+            )
+        },
+        "/api/v1/choices": {
+            "put": _operation(
+                "choose",
+                "Remember which record an address that several records share means, for the caller.",
+                ok=("200", "ChoiceMade"),
+                body="ChoiceRequest",
+                errors=("400", "401", "415", "503"),
+            ),
+            "delete": _operation(
+                "forget_choice",
+                "Forget the caller's choice for an address and record type.",
+                ok=("204", None),
+                errors=("400", "401", "503"),
+                parameters=[
+                    _query("address", CHOICE_REQUEST["properties"]["address"], "The shared address."),
+                    _query("record_type", CHOICE_REQUEST["properties"]["record_type"], "The record type."),
+                ],
+            ),
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document.",
+                "security": [],
+                "responses": {
+                    "200": {"description": "The OpenAPI document.", "content": _json({"type": "object"})}
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Oro Connector API",
+            "version": API_VERSION,
+            "description": "What the Outlook add-in's task pane calls. Authenticate with an Entra access "
+            "token for this API (scope `access_as_user`), obtained through nested app authentication.",
+        },
+        "servers": [{"url": server_url.rstrip("/") or "/"}],
+        "security": [{"entra": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "entra": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "Microsoft Entra v2.0 access token; audience the connector's client id.",
+                }
+            },
+            "schemas": schemas,
+            "responses": {
+                f"E{code}": {"description": text, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
+                for code, text in _ERRORS.items()
+            },
+        },
+    }

@@ -1,0 +1,420 @@
+"""What the JSON API takes and gives: JSON Schemas (the OpenAPI document's components) and the parsing
+of request bodies into domain objects.
+
+Request bodies are checked against the same schemas the OpenAPI document publishes, by a small
+validator for the subset of JSON Schema used here, so the document cannot drift from what the API
+accepts. Response schemas are derived from the dataclasses the API serialises (``SidebarView`` and
+friends), so they cannot drift either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from connector.linking.schemas import LinkResult, LinkTarget, NoteResult, UnlinkResult
+from connector.mail.addresses import EmailAddress
+from connector.mail.message import MailMessage
+from connector.oro import RecordRef
+from connector.sidebar.cards import LINKABLE
+from connector.sidebar.context import MessageContext
+from connector.sidebar.matching import TYPE_ORDER
+from connector.sidebar.operations import SearchResults
+from connector.sidebar.view import SidebarView
+
+MAX_MESSAGE_ID = 998  # RFC 5322's line limit: no real Message-ID is longer
+MAX_BODY_TEXT = 512 * 1024
+MAX_RECIPIENTS = 500
+RECORD_ID_PATTERN = "^[A-Za-z0-9_.:-]{1,64}$"
+# local@domain.tld without spaces or control characters, written so that ECMA 262 (the document's
+# readers) and Python's re (the server) agree on what it matches.
+ADDRESS_PATTERN = "^[^\\x00-\\x20\\x7f@]+@[^\\x00-\\x20\\x7f@]+\\.[^\\x00-\\x20\\x7f@]+$"
+
+
+class InvalidInput(Exception):
+    """The request does not match its schema; ``errors`` name each field at fault."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+
+
+# --- request schemas ---------------------------------------------------------------------------------
+
+ADDRESS: dict[str, Any] = {
+    "type": "object",
+    "description": "A participant as Office.js gives it (`displayName`, `emailAddress`).",
+    "required": ["email"],
+    "properties": {
+        "name": {"type": "string", "maxLength": 320},
+        "email": {"type": "string", "minLength": 1, "maxLength": 320},
+    },
+    "additionalProperties": False,
+}
+
+MESSAGE: dict[str, Any] = {
+    "type": "object",
+    "description": "The open email as the pane reads it with Office.js. The mailbox is the caller's own "
+    "address, taken from the verified token, never from the request.",
+    "required": ["internet_message_id"],
+    "properties": {
+        "internet_message_id": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_MESSAGE_ID,
+            "description": "RFC 5322 Message-ID (`item.internetMessageId`), the key Oro knows the email by.",
+        },
+        "conversation_id": {
+            "type": "string",
+            "maxLength": 512,
+            "description": "`item.conversationId` (Graph's `conversationId`); the thread.",
+        },
+        "item_id": {
+            "type": "string",
+            "maxLength": 512,
+            "description": "The item's REST id (`convertToRestId(item.itemId, v2_0)`).",
+        },
+        "subject": {"type": "string", "maxLength": 2000},
+        "from": {"anyOf": [{"$ref": "#/components/schemas/Address"}, {"type": "null"}]},
+        "to": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/Address"},
+            "maxItems": MAX_RECIPIENTS,
+        },
+        "cc": {
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/Address"},
+            "maxItems": MAX_RECIPIENTS,
+        },
+        "date": {"type": "string", "format": "date-time", "maxLength": 64},
+        "references": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": MAX_MESSAGE_ID},
+            "maxItems": 100,
+            "description": "Message-IDs of the References and In-Reply-To headers, when the pane read them.",
+        },
+        "body_text": {
+            "type": "string",
+            "maxLength": MAX_BODY_TEXT,
+            "description": "The body as text, when the pane read it; the privacy policy decides what of it "
+            "reaches Oro.",
+        },
+    },
+    "additionalProperties": False,
+}
+
+RECORD_REF: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "id"],
+    "properties": {
+        "type": {"type": "string", "enum": sorted(LINKABLE)},
+        "id": {"type": "string", "pattern": RECORD_ID_PATTERN},
+        "title": {"type": "string", "maxLength": 500},
+    },
+    "additionalProperties": False,
+}
+
+SIDEBAR_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {
+        "message": {"$ref": "#/components/schemas/Message"},
+        "fresh": {"type": "boolean", "description": "Ask Oro again instead of answering from the cache."},
+    },
+    "additionalProperties": False,
+}
+
+LINK_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["message", "record"],
+    "properties": {
+        "message": {"$ref": "#/components/schemas/Message"},
+        "record": {"$ref": "#/components/schemas/RecordRef"},
+    },
+    "additionalProperties": False,
+}
+
+NOTE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["record", "text"],
+    "properties": {
+        "record": {"$ref": "#/components/schemas/RecordRef"},
+        "text": {"type": "string", "minLength": 1, "maxLength": 20_000, "pattern": "\\S"},
+    },
+    "additionalProperties": False,
+}
+
+CHOICE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["address", "record_type", "record_id"],
+    "properties": {
+        "address": {"type": "string", "minLength": 3, "maxLength": 320, "pattern": ADDRESS_PATTERN},
+        "record_type": {"type": "string", "enum": list(TYPE_ORDER)},
+        "record_id": {"type": "string", "pattern": RECORD_ID_PATTERN},
+    },
+    "additionalProperties": False,
+}
+
+FORGET_CHOICE_QUERY: dict[str, Any] = {
+    "type": "object",
+    "required": ["address", "record_type"],
+    "properties": {
+        "address": CHOICE_REQUEST["properties"]["address"],
+        "record_type": CHOICE_REQUEST["properties"]["record_type"],
+    },
+    "additionalProperties": False,
+}
+
+REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Address": ADDRESS,
+    "Message": MESSAGE,
+    "RecordRef": RECORD_REF,
+    "SidebarRequest": SIDEBAR_REQUEST,
+    "LinkRequest": LINK_REQUEST,
+    "NoteRequest": NOTE_REQUEST,
+    "ChoiceRequest": CHOICE_REQUEST,
+    "ForgetChoiceQuery": FORGET_CHOICE_QUERY,
+}
+
+
+# --- a validator for the subset of JSON Schema used above --------------------------------------------
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "null": (type(None),),
+}
+
+
+def validate(value: Any, schema: Mapping[str, Any], *, path: str = "") -> list[dict[str, str]]:
+    """Every way ``value`` fails ``schema`` (refs resolve among the request schemas), as field errors."""
+    errors: list[dict[str, str]] = []
+    where = path or "(body)"
+
+    def fail(message: str) -> list[dict[str, str]]:
+        errors.append({"field": where, "message": message})
+        return errors
+
+    if "$ref" in schema:
+        return validate(value, REQUEST_SCHEMAS[schema["$ref"].rsplit("/", 1)[1]], path=path)
+    if "anyOf" in schema:
+        if any(not validate(value, option, path=path) for option in schema["anyOf"]):
+            return errors
+        return fail("does not match any allowed form")
+    kind = schema.get("type")
+    if kind is not None:
+        allowed = _JSON_TYPES[kind]
+        is_bool = isinstance(value, bool)
+        if not isinstance(value, allowed) or (is_bool and kind in {"integer", "number"}):
+            return fail(f"must be of type {kind}")
+    if "enum" in schema and value not in schema["enum"]:
+        return fail("must be one of " + ", ".join(map(str, schema["enum"])))
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            return fail(f"must be at least {schema['minLength']} characters long")
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            return fail(f"must be at most {schema['maxLength']} characters long")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            return fail("is not in the expected form")
+        if schema.get("format") == "date-time" and _datetime(value) is None:
+            return fail("must be an RFC 3339 date-time")
+    if isinstance(value, list):
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            return fail(f"must have at most {schema['maxItems']} items")
+        for index, item in enumerate(value):
+            errors += validate(item, schema.get("items", {}), path=f"{path}[{index}]")
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        for name in schema.get("required", []):
+            if name not in value:
+                errors.append({"field": f"{path}.{name}".lstrip("."), "message": "is required"})
+        for name, item in value.items():
+            field_path = f"{path}.{name}".lstrip(".")
+            if name in properties:
+                errors += validate(item, properties[name], path=field_path)
+            elif schema.get("additionalProperties") is False:
+                errors.append({"field": field_path, "message": "is not a known field"})
+    return errors
+
+
+def _datetime(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def checked(value: Any, schema_name: str) -> dict[str, Any]:
+    """``value`` when it matches the named request schema; :class:`InvalidInput` otherwise."""
+    errors = validate(value, REQUEST_SCHEMAS[schema_name])
+    if errors:
+        raise InvalidInput(errors)
+    assert isinstance(value, dict)
+    return value
+
+
+# --- request bodies as domain objects ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenMessage:
+    """The email the pane has open, in the caller's mailbox."""
+
+    context: MessageContext
+    item_id: str
+    body_text: str | None
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], *, mailbox: str) -> OpenMessage:
+        message_id = data["internet_message_id"].strip()
+        thread_id = (data.get("conversation_id") or "").strip() or message_id
+        sender = _address(data.get("from"))
+        date = _datetime(data["date"]) if data.get("date") else None
+        context = MessageContext(
+            message_id=message_id,
+            thread_id=thread_id,
+            mailbox=mailbox,
+            subject=data.get("subject", ""),
+            sender=sender,
+            to=_addresses(data.get("to", [])),
+            cc=_addresses(data.get("cc", [])),
+            date=date,
+            references=tuple(dict.fromkeys(r.strip() for r in data.get("references", []) if r.strip())),
+        )
+        return cls(context=context, item_id=data.get("item_id", ""), body_text=data.get("body_text"))
+
+    def mail_message(self) -> MailMessage:
+        """The email as linking takes it (the pane sends no HTML body and no attachments)."""
+        c = self.context
+        return MailMessage(
+            message_id=c.message_id,
+            thread_id=c.thread_id,
+            mailbox=c.mailbox,
+            subject=c.subject,
+            sender=c.sender,
+            to=c.to,
+            cc=c.cc,
+            date=c.date,
+            references=c.references,
+            body_text=self.body_text,
+        )
+
+
+def _address(data: Mapping[str, Any] | None) -> EmailAddress | None:
+    if not data:
+        return None
+    return EmailAddress.parse(data["email"], data.get("name", ""))
+
+
+def _addresses(items: list[Mapping[str, Any]]) -> tuple[EmailAddress, ...]:
+    # An entry Outlook lists without a usable address (a contact group, a malformed header) is not a
+    # participant anyone can be matched by: left out rather than refused.
+    return tuple(a for item in items if (a := _address(item)) is not None)
+
+
+def link_target(data: Mapping[str, Any]) -> LinkTarget:
+    return LinkTarget(type=data["type"], id=data["id"], title=data.get("title", "").strip())
+
+
+def record_ref(data: Mapping[str, Any]) -> RecordRef:
+    return RecordRef(data["type"], data["id"])
+
+
+# --- response schemas, derived from the dataclasses ----------------------------------------------------
+
+
+def dataclass_schemas(*roots: type) -> dict[str, dict[str, Any]]:
+    """JSON Schemas of ``roots`` and every dataclass they hold, keyed by class name (``to_dict`` form:
+    every field present, datetimes as RFC 3339 strings, tuples as arrays)."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def schema_of(kind: Any) -> dict[str, Any]:
+        origin = get_origin(kind)
+        if origin in (Union, types.UnionType):
+            options = [schema_of(a) for a in get_args(kind)]
+            return {"anyOf": options}
+        if origin is tuple:
+            return {"type": "array", "items": schema_of(get_args(kind)[0])}
+        if origin is Literal:
+            return {"type": "string", "enum": list(get_args(kind))}
+        if kind is type(None):
+            return {"type": "null"}
+        if kind is str:
+            return {"type": "string"}
+        if kind is bool:
+            return {"type": "boolean"}
+        if kind is int:
+            return {"type": "integer"}
+        if kind is float:
+            return {"type": "number"}
+        if kind is datetime:
+            return {"type": "string", "format": "date-time"}
+        if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+            add(kind)
+            return {"$ref": f"#/components/schemas/{kind.__name__}"}
+        raise TypeError(f"no JSON Schema for {kind!r}")
+
+    def add(cls: type) -> None:
+        if cls.__name__ in found:
+            return
+        found[cls.__name__] = {}  # placeholder against cycles
+        hints = get_type_hints(cls)
+        fields = dataclasses.fields(cls)
+        found[cls.__name__] = {
+            "type": "object",
+            "required": [f.name for f in fields],
+            "properties": {f.name: schema_of(hints[f.name]) for f in fields},
+        }
+
+    for root in roots:
+        add(root)
+    return found
+
+
+def to_plain(value: Any) -> Any:
+    """A response dataclass as JSON values, in the form :func:`dataclass_schemas` describes."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+@dataclass(frozen=True)
+class Me:
+    """The caller as the connector knows them, and whether Oro can be asked on their behalf."""
+
+    email: str
+    name: str
+    oro_connected: bool
+    connect_url: str | None
+
+
+@dataclass(frozen=True)
+class ChoiceMade:
+    address: str
+    record_type: str
+    record_id: str
+
+
+RESPONSE_ROOTS: tuple[type, ...] = (
+    Me,
+    SidebarView,
+    SearchResults,
+    LinkResult,
+    UnlinkResult,
+    NoteResult,
+    ChoiceMade,
+)

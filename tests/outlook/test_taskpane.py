@@ -1,0 +1,169 @@
+"""The Outlook task pane in Chromium, hosted by the Office.js shim in the preview, against the sandbox.
+
+Each test drives the unmodified pane the way a person would (clicks, keyboard) and keeps screenshots
+under test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from connector.sandbox import examples as ex
+from tests.api.support import LiveConnector
+from tests.outlook.pane import open_thread, pane_screenshot, reply_forms, wait_for_sidebar
+
+pytestmark = pytest.mark.browser
+
+
+def test_connect_link_unlink_search_and_reply(connector: LiveConnector, page: Any) -> None:
+    thread = connector.world.named_threads[ex.THREAD_TRIPLE_PERSON]
+    pane = open_thread(page, connector, thread)
+
+    # First use: the pane asks to connect to Oro; the sign-in happens in a dialog window.
+    pane.get_by_role("heading", name="Connect to Oro").wait_for(timeout=15_000)
+    pane_screenshot(page, "outlook-connect")
+    with page.expect_popup() as opened:
+        pane.get_by_role("button", name="Connect to Oro").click()
+    dialog = opened.value
+    dialog.get_by_label("Username").fill("alice")
+    dialog.get_by_label("Password").fill("demo")
+    dialog.get_by_role("button", name="Sign in and allow").click()
+    assert dialog.get_by_role("heading", name="Connected to Oro").is_visible()
+    wait_for_sidebar(pane)  # the dialog closed itself and the pane looked again
+
+    people = pane.locator("#people")
+    ines = people.get_by_role("article", name=re.compile(ex.TRIPLE_PERSON_NAME))
+    for label in ("Customer user", "Contact", "Lead"):
+        assert ines.locator(".type", has_text=label).first.is_visible()
+    assert pane.get_by_text("Not linked to any Oro record yet").is_visible()
+    pane_screenshot(page, "outlook-sidebar")
+
+    # Link the conversation to Inès's contact record.
+    pane.get_by_role("button", name=f"Link this conversation to {ex.TRIPLE_PERSON_NAME} (Contact)").click()
+    thread_section = pane.locator("#thread")
+    unlink = thread_section.get_by_role(
+        "button", name=f"Unlink {ex.TRIPLE_PERSON_NAME} (Contact) from this conversation"
+    )
+    unlink.wait_for()
+    assert (
+        pane.get_by_role("status")
+        .filter(has_text=f"Linked this conversation to {ex.TRIPLE_PERSON_NAME}")
+        .count()
+    )
+    assert thread_section.get_by_text("Linked by alice@acme.example").is_visible()
+    pane_screenshot(page, "outlook-linked")
+
+    # Unlink it again.
+    unlink.click()
+    pane.get_by_text("Not linked to any Oro record yet").wait_for()
+    assert pane.locator("#status").inner_text().endswith("is no longer linked to this conversation.")
+
+    # Search Oro with the keyboard only, and link a result.
+    pane.get_by_label("Find a record in Oro").focus()
+    page.keyboard.type("Lumière")
+    page.keyboard.press("Enter")
+    results = pane.locator("#search-results")
+    results.get_by_text("Results for “Lumière”").wait_for()
+    first_link = results.get_by_role("button", name=re.compile(r"^Link this conversation to ")).first
+    title = first_link.get_attribute("aria-label").removeprefix("Link this conversation to ")
+    for _ in range(6):  # tab from the search button to the first result's Link button
+        page.keyboard.press("Tab")
+        if pane.locator(":focus").get_attribute("aria-label") == first_link.get_attribute("aria-label"):
+            break
+    assert pane.locator(":focus").get_attribute("aria-label") == f"Link this conversation to {title}"
+    pane_screenshot(page, "outlook-search")
+    page.keyboard.press("Enter")
+    thread_section.get_by_role("button", name=f"Unlink {title} from this conversation").wait_for()
+    assert pane.locator("#thread-title").evaluate("node => node === document.activeElement")
+
+    # Reply: Outlook's reply form opens with the text, as HTML that shows the text as typed.
+    reply = pane.get_by_label("Reply text")
+    assert reply.input_value().startswith("Hello Inès,")
+    reply.fill("Hello Inès,\n\nThe lenses ship on the 14th <with tracking> & insurance.\n\nAlice")
+    pane.get_by_role("button", name="Open reply form").click()
+    page.locator("#outlook-reply-form").wait_for()
+    (form,) = reply_forms(page)
+    assert form["htmlBody"] == (
+        "<p>Hello Inès,</p>"
+        "<p>The lenses ship on the 14th &lt;with tracking&gt; &amp; insurance.</p>"
+        "<p>Alice</p>"
+    )
+    assert "ship on the 14th <with tracking> & insurance" in page.locator("#outlook-reply-text").inner_text()
+    screenshot_reply = page.locator("#outlook-pane")
+    screenshot_reply.scroll_into_view_if_needed()
+    pane_screenshot(page, "outlook-reply")
+
+
+def test_choosing_between_two_contacts_on_one_address(connector: LiveConnector, page: Any) -> None:
+    connector.connect_to_oro("alice")
+    pane = open_thread(page, connector, connector.world.named_threads[ex.THREAD_SHARED_ADDRESS])
+    wait_for_sidebar(pane)
+    choice = pane.get_by_role("group", name=re.compile(f"use {re.escape(ex.SHARED_ADDRESS)}"))
+    options = [choice.get_by_role("radio", name=re.compile(name)) for name in ex.SHARED_ADDRESS_NAMES]
+    assert all(o.count() == 1 for o in options)
+    pane_screenshot(page, "outlook-choice")
+
+    options[1].check()
+    choice.get_by_role("button", name="Use this contact").click()
+    chosen = pane.get_by_text(f"You chose {ex.SHARED_ADDRESS_NAMES[1]} for {ex.SHARED_ADDRESS}.")
+    chosen.wait_for()
+    card = pane.locator("#people li.card", has_text=ex.SHARED_ADDRESS_NAMES[1])
+    assert card.get_by_text(re.compile("You chose this contact on")).is_visible()
+    pane_screenshot(page, "outlook-chosen")
+
+    # The choice is remembered when the message is opened again, and can be changed.
+    page.reload()
+    pane = page.frame_locator("#outlook-frame")
+    chosen = pane.get_by_text(f"You chose {ex.SHARED_ADDRESS_NAMES[1]} for {ex.SHARED_ADDRESS}.")
+    chosen.wait_for(timeout=15_000)
+    pane.get_by_role("button", name=f"Change which contact {ex.SHARED_ADDRESS} is").click()
+    pane.get_by_role("group", name=re.compile(f"use {re.escape(ex.SHARED_ADDRESS)}")).wait_for()
+
+
+def test_the_pinned_pane_follows_the_selected_message(connector: LiveConnector, page: Any) -> None:
+    connector.connect_to_oro("alice")
+    thread = connector.world.named_threads[ex.THREAD_TRIPLE_PERSON]
+    pane = open_thread(page, connector, thread)
+    wait_for_sidebar(pane)
+    person = pane.locator("#people h3.person").first
+    assert person.locator(".role").inner_text() == "From"
+
+    # Alice's own reply in the middle of the thread: Inès is now a recipient.
+    page.get_by_label("Open in Outlook").select_option(index=1)
+    pane.locator("#people h3.person .role", has_text="To").wait_for()
+    assert ex.TRIPLE_PERSON_NAME in pane.locator("#people h3.person").first.inner_text()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_readable_at_320_pixels_in_light_and_dark(
+    connector: LiveConnector, browser: Any, scheme: str
+) -> None:
+    connector.connect_to_oro("alice")
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        pane = open_thread(page, connector, connector.world.named_threads[ex.THREAD_MULTI_PARTY])
+        wait_for_sidebar(pane)
+        page.evaluate("() => { document.getElementById('outlook-frame').style.width = '320px'; }")
+        body = pane.locator("body")
+        overflow = body.evaluate(
+            "b => b.ownerDocument.documentElement.scrollWidth - b.ownerDocument.documentElement.clientWidth"
+        )
+        assert overflow <= 0, "nothing sticks out sideways at 320 px"
+        background = body.evaluate("b => getComputedStyle(b).backgroundColor")
+        text = body.evaluate("b => getComputedStyle(b).color")
+        dark_background = background == "rgb(27, 31, 36)"
+        assert dark_background == (scheme == "dark"), background
+        assert text != background
+        # Every control has a name a screen reader can read out.
+        unnamed = pane.locator("button, input, textarea, select, a").evaluate_all(
+            "nodes => nodes.filter(n => "
+            "!(n.getAttribute('aria-label') || n.labels?.length || n.textContent.trim())).length"
+        )
+        assert unnamed == 0
+        pane_screenshot(page, f"outlook-320-{scheme}", width=320)
+    finally:
+        context.close()
