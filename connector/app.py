@@ -40,13 +40,23 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, env_file: str | No
     init_request_logging(app)
     db.init_app(app, settings.effective_database_url)
 
+    from addons.gmail.routes import bp as gmail_bp
+    from addons.outlook.routes import bp as outlook_bp
     from connector.accounts.routes import bp as accounts_bp
+    from connector.admin.routes import bp as admin_bp
+    from connector.api.routes import bp as api_bp
     from connector.health.routes import bp as health_bp
+    from connector.preview.gmail import bp as preview_gmail_bp
     from connector.preview.routes import bp as preview_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(preview_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(gmail_bp)
+    app.register_blueprint(preview_gmail_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(outlook_bp)
     _register_error_handlers(app)
 
     if settings.sandbox:

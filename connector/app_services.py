@@ -12,16 +12,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import requests
 from flask import Flask, current_app
 
 from connector.accounts.tokens import DatabaseTokenStore, token_key
 from connector.cache import Cache, create_cache
 from connector.db.models import User
-from connector.oro import HttpOroClient, OroConnection, oro_check
+from connector.oro import HttpOroClient, OroConfig, OroConnection, oro_check
+from connector.security.microsoft import EntraTokenVerifier, create_identity_session
 from connector.security.secrets import SecretBox
 from connector.settings import Settings
 from connector.sidebar.operations import SidebarService
 from connector.sidebar.policy import SidebarPolicy
+
+ADMIN_SETTINGS_OWNER = "admin-settings"
+"""Cache generation owner bumped when the admin page saves settings."""
+EFFECTIVE_SETTINGS_SECONDS = 5.0
+"""How long a process uses the settings it read before reading them again (when not bumped)."""
 
 
 @dataclass
@@ -30,6 +37,8 @@ class Services:
     app: Flask = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _oro_probe: tuple[float, tuple[bool, str]] | None = field(default=None, repr=False)
+    _effective: tuple[float, int, Settings] | None = field(default=None, repr=False)
+    _oro: OroConnection | None = field(default=None, repr=False)
 
     @cached_property
     def secret_box(self) -> SecretBox:
@@ -37,9 +46,37 @@ class Services:
             raise RuntimeError("ORO_CONNECTOR_ENCRYPTION_KEYS is not set: secrets cannot be stored")
         return SecretBox(self.settings.encryption_keys)
 
-    @cached_property
+    @property
     def oro(self) -> OroConnection:
-        return OroConnection.from_settings(self.settings)
+        """The connection to Oro the effective settings describe; a new one when the admin page changes
+        them (the old one is left to finish what it is doing)."""
+        config = OroConfig.from_settings(self.effective_settings())
+        with self._lock:
+            if self._oro is None or self._oro.config != config:
+                self._oro = OroConnection(config)
+            return self._oro
+
+    def effective_settings(self) -> Settings:
+        """The environment's settings with those saved on the admin page laid over them.
+
+        Read from the database at most every ``EFFECTIVE_SETTINGS_SECONDS`` per process, and again at
+        once after a save: the admin page bumps the ``admin-settings`` generation in the cache (Redis,
+        when configured, shares it between processes).
+        """
+        generation = self.cache.generation(ADMIN_SETTINGS_OWNER)
+        now = time.monotonic()
+        with self._lock:
+            known = self._effective
+            if known is not None and known[1] == generation and now - known[0] < EFFECTIVE_SETTINGS_SECONDS:
+                return known[2]
+        from connector.admin.operations import read_effective_settings
+        from connector.db import db
+
+        box = self.secret_box if self.settings.encryption_keys else None
+        effective = read_effective_settings(db.engine(self.app), box, self.settings)
+        with self._lock:
+            self._effective = (now, generation, effective)
+        return effective
 
     @cached_property
     def token_store(self) -> DatabaseTokenStore:
@@ -65,6 +102,30 @@ class Services:
         )
         return SidebarService(cache=self.cache, pool=self.pool, policy=policy, oro_key=self.settings.oro_url)
 
+    @cached_property
+    def identity_session(self) -> requests.Session:
+        """HTTP to Microsoft's identity platform. With the sandbox mounted, the authority's URLs are
+        answered in process by the sandbox's Entra: the settings and the code stay those of production."""
+        session = create_identity_session()
+        world = self.app.extensions.get("sandbox_world")
+        if self.settings.sandbox and world is not None:
+            from connector.sandbox.entra import create_entra_app, route_to_sandbox
+
+            route_to_sandbox(
+                session,
+                base_url=self.settings.microsoft_authority,
+                app=create_entra_app(world.entra),
+                path_prefix="/entra",
+            )
+        return session
+
+    @cached_property
+    def entra_verifier(self) -> EntraTokenVerifier:
+        """Verifies the Outlook pane's Entra access tokens (JWKS cached across requests)."""
+        if not self.settings.microsoft_client_id:
+            raise RuntimeError("ORO_CONNECTOR_MICROSOFT_CLIENT_ID is not set: Outlook calls can't be checked")
+        return EntraTokenVerifier.from_settings(self.settings, session=self.identity_session)
+
     def oro_for(self, user: User) -> HttpOroClient:
         """An Oro client acting as ``user`` (``OroAuthExpired`` on use when not connected)."""
         return self.oro.for_user(store=self.token_store, key=token_key(user.id))
@@ -76,15 +137,17 @@ class Services:
         with self._lock:
             if self._oro_probe is not None and now - self._oro_probe[0] < max_age:
                 return self._oro_probe[1]
-        rows = oro_check(self.settings)
+        rows = oro_check(self.effective_settings())
         result = (all(good for _, good, _ in rows), rows[0][2] if rows else "not checked")
         with self._lock:
             self._oro_probe = (now, result)
         return result
 
     def close(self) -> None:
-        if "oro" in self.__dict__:
-            self.oro.close()
+        if self._oro is not None:
+            self._oro.close()
+        if "identity_session" in self.__dict__:
+            self.identity_session.close()
         if "pool" in self.__dict__:
             self.pool.shutdown(wait=False, cancel_futures=True)
 

@@ -79,6 +79,7 @@ def demo_overrides(*, host: str, port: int, var_dir: Path) -> dict[str, Any]:
         "oro_client_secret": "demo-connector-secret",
         "oro_integration_client_id": "demo-integration",
         "oro_integration_client_secret": "demo-secret",
+        "admin_emails": ("admin@acme.example",),  # the sandbox's Oro admin signs in to /admin
         **sandbox_identity_settings(base),
     }
 
@@ -123,6 +124,7 @@ def demo(host: str, port: int) -> None:
     click.echo(
         "\nOro Connector demo is running.\n"
         f"  Preview (sample inbox with the sidebars):  {url}/\n"
+        f"  Admin page (sign in as admin / demo):      {url}/admin/\n"
         f"  Health:                                    {url}/healthz  and  {url}/readyz\n"
         f"  Sandbox Oro API:                           {url}/sandbox/oro/admin/api\n"
         "  Sandbox users: admin, alice, bob (password: demo)\n"

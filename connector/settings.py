@@ -71,6 +71,14 @@ class Settings:
     admin_emails: tuple[str, ...] = _setting(
         (), "Comma-separated email addresses of the Oro users allowed into the admin page."
     )
+    admin_session_minutes: int = _setting(
+        480, "Minutes an admin page sign-in lasts; then the admin signs in through Oro again."
+    )
+    admin_signin_attempts: int = _setting(
+        10,
+        "Admin page sign-in attempts allowed from one client address in 5 minutes; more are refused "
+        "(429) until the window passes.",
+    )
     log_level: str = _setting("INFO", "Logging level: DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = _setting(
         "auto", "`json` (one JSON object a line), `text`, or `auto`: text on a terminal, JSON otherwise."
@@ -272,7 +280,7 @@ def _validate(settings: Settings) -> list[str]:
                 f"{env_name('encryption_keys')}: key {position} is not a Fernet key (32 url-safe "
                 "base64-encoded bytes; `oro-connector keys generate` prints one)."
             )
-    for name in ("port", "workers"):
+    for name in ("port", "workers", "admin_session_minutes", "admin_signin_attempts"):
         if getattr(settings, name) < 1:
             problems.append(f"{env_name(name)} must be at least 1.")
     if settings.oro_url and not settings.oro_url.startswith(("http://", "https://")):
@@ -327,3 +335,31 @@ def load_settings(
     if problems:
         raise SettingsError(problems)
     return settings
+
+
+def overlay_settings(settings: Settings, values: Mapping[str, Any]) -> Settings:
+    """``settings`` with ``values`` laid over them, converted as the environment's text is and validated
+    as a whole; :class:`SettingsError` names each problem.
+
+    ``values`` are keyed by field name. The admin page keeps its settings as text in the database and
+    lays them over the environment's with this, so both pass the same conversions and checks.
+    """
+    hints = get_type_hints(Settings)
+    known = {f.name for f in dataclasses.fields(Settings)}
+    converted: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, raw in values.items():
+        if name not in known:
+            problems.append(f"{env_name(name)} is not a setting of the connector.")
+            continue
+        try:
+            converted[name] = _convert(env_name(name), raw, hints[name])
+        except ValueError as exc:
+            problems.append(f"{env_name(name)} {exc}.")
+    if problems:
+        raise SettingsError(problems)
+    result = dataclasses.replace(settings, **converted)
+    problems = _validate(result)
+    if problems:
+        raise SettingsError(problems)
+    return result

@@ -15,7 +15,9 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 
 from connector.sandbox.entra import EntraIssuer, create_entra_blueprint
+from connector.sandbox.gmail import create_gmail_blueprint
 from connector.sandbox.google import GoogleTokenIssuer, create_google_blueprint
+from connector.sandbox.graph import create_graph_blueprint
 from connector.sandbox.oro.routes import create_oro_blueprint
 from connector.sandbox.world import SandboxWorld
 
@@ -30,6 +32,8 @@ def create_sandbox_app(world: SandboxWorld) -> Flask:
     entra = cast(EntraIssuer, _OnFirstUse(lambda: world.entra))
     app.register_blueprint(create_google_blueprint(google), url_prefix="/google")
     app.register_blueprint(create_entra_blueprint(entra), url_prefix="/entra")
+    app.register_blueprint(create_graph_blueprint(world), url_prefix="/graph")
+    app.register_blueprint(create_gmail_blueprint(world.gmail, google), url_prefix="/gmail")
 
     @app.get("/")
     def index() -> ResponseReturnValue:

@@ -14,7 +14,9 @@ from functools import cached_property
 from connector.sandbox import examples as ex
 from connector.sandbox.conversations import Address, SampleMessage, SampleThread, build_threads
 from connector.sandbox.entra import EntraIssuer
+from connector.sandbox.gmail import SandboxGmail
 from connector.sandbox.google import GoogleTokenIssuer
+from connector.sandbox.graph.store import GraphMailboxes
 from connector.sandbox.oro.operations import create_email
 from connector.sandbox.oro.seed import populate
 from connector.sandbox.oro.store import OroState
@@ -71,9 +73,19 @@ class SandboxWorld:
         return GoogleTokenIssuer()
 
     @cached_property
+    def gmail(self) -> SandboxGmail:
+        """The Gmail API's view of the mailboxes: the sample threads, plus what is sent or drafted."""
+        return SandboxGmail(self.threads, self.lock)
+
+    @cached_property
     def entra(self) -> EntraIssuer:
         """Microsoft Entra's token issuer, discovery and on-behalf-of endpoint."""
         return EntraIssuer()
+
+    @cached_property
+    def graph(self) -> GraphMailboxes:
+        """Microsoft Graph's drafts and Sent Items (the sample threads are read as they are)."""
+        return GraphMailboxes(self.lock)
 
     def threads_of(self, mailbox: str) -> list[SampleThread]:
         """The threads in ``mailbox``, newest activity first."""

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from connector.admin import models as _admin_models  # noqa: F401
 from connector.audit import models as _audit_models  # noqa: F401
 from connector.db import models  # noqa: F401  (registers the tables on the metadata)
 from connector.db.session import Base, build_engine
