@@ -15,11 +15,11 @@ from functools import cached_property
 import requests
 from flask import Flask, current_app
 
-from connector.accounts.tokens import DatabaseTokenStore, token_key
+from connector.accounts.tokens import DatabaseTokenCacheStore, DatabaseTokenStore, token_key
 from connector.cache import Cache, create_cache
 from connector.db.models import User
 from connector.oro import HttpOroClient, OroConfig, OroConnection, oro_check
-from connector.security.microsoft import EntraTokenVerifier, create_identity_session
+from connector.security.microsoft import EntraTokenVerifier, GraphTokenBroker, create_identity_session
 from connector.security.secrets import SecretBox
 from connector.settings import Settings
 from connector.sidebar.operations import SidebarService
@@ -125,6 +125,14 @@ class Services:
         if not self.settings.microsoft_client_id:
             raise RuntimeError("ORO_CONNECTOR_MICROSOFT_CLIENT_ID is not set: Outlook calls can't be checked")
         return EntraTokenVerifier.from_settings(self.settings, session=self.identity_session)
+
+    @cached_property
+    def graph_broker(self) -> GraphTokenBroker:
+        """On-behalf-of tokens for Microsoft Graph; each user's MSAL cache kept encrypted in the database."""
+        from connector.db import db
+
+        store = DatabaseTokenCacheStore(db.engine(self.app), self.secret_box)
+        return GraphTokenBroker.from_settings(self.settings, store=store, session=self.identity_session)
 
     def oro_for(self, user: User) -> HttpOroClient:
         """An Oro client acting as ``user`` (``OroAuthExpired`` on use when not connected)."""

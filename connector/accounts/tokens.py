@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from connector.db.models import Credential, User
+from connector.db.models import Credential, Identity, User
 from connector.oro.auth import OroTokens
 from connector.security.secrets import SecretBox
 
@@ -92,3 +92,52 @@ class DatabaseTokenStore:
             with self._engine.connect() as connection, connection.begin():
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
                 yield
+
+
+GRAPH_PROVIDER = "graph"
+
+
+class DatabaseTokenCacheStore:
+    """Each Outlook user's MSAL token cache (``connector.security.microsoft.TokenCacheStore``), kept in
+    ``credentials`` encrypted. ``user_key`` is the Entra identity (``oid.tid``), which the connector
+    knows as an identity of one of its users. Saves commit on their own, like Oro's tokens: a refreshed
+    cache must survive a request that fails afterwards."""
+
+    def __init__(self, engine: Engine, box: SecretBox) -> None:
+        self._engine = engine
+        self._box = box
+
+    def __repr__(self) -> str:
+        return "<DatabaseTokenCacheStore>"
+
+    def _user_id(self, session: Session, user_key: str) -> int | None:
+        return session.scalar(
+            select(Identity.user_id).where(Identity.provider == "microsoft", Identity.subject == user_key)
+        )
+
+    def load(self, user_key: str) -> str | None:
+        with Session(self._engine) as session:
+            user_id = self._user_id(session, user_key)
+            if user_id is None:
+                return None
+            secret = session.scalar(
+                select(Credential.secret).where(
+                    Credential.user_id == user_id, Credential.provider == GRAPH_PROVIDER
+                )
+            )
+        return None if secret is None else self._box.decrypt(secret)
+
+    def save(self, user_key: str, blob: str) -> None:
+        with Session(self._engine) as session, session.begin():
+            user_id = self._user_id(session, user_key)
+            if user_id is None:
+                raise LookupError("no connector user has this Microsoft identity")
+            credential = session.scalar(
+                select(Credential).where(Credential.user_id == user_id, Credential.provider == GRAPH_PROVIDER)
+            )
+            if credential is None:
+                session.add(
+                    Credential(user_id=user_id, provider=GRAPH_PROVIDER, secret=self._box.encrypt(blob))
+                )
+            else:
+                credential.secret = self._box.encrypt(blob)
