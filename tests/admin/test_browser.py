@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
+from connector.accounts.operations import user_for_identity
+from connector.app_services import services
 from connector.db import db
 from connector.linking.policy import load_policy
 from connector.mail.addresses import EmailAddress
 from connector.sandbox import examples as ex
 from tests.admin.conftest import ADMIN_EMAIL
-from tests.admin.live import LiveConnector, serve_connector
+from tests.admin.live import LiveConnector, message_context, serve_connector
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -165,6 +167,15 @@ def test_an_admin_sets_the_connector_up_in_a_browser(live: LiveConnector, page: 
         exclusion = policy.exclusion(address)
         assert exclusion is not None and exclusion.blocks_email
         assert "organisation's never-log list" in exclusion.reason
+        # ... and the sidebar honours it: Inès is shown as kept out, and not looked up in Oro.
+        alice = user_for_identity(db.session, provider="google", subject="g-alice", email=ex.ALICE_MAILBOX)
+        token = live.world.oro.oauth.issue_for_user(live.world.oro.user_by_username("alice").id)
+        sample = live.world.named_threads[ex.THREAD_TRIPLE_PERSON].messages[0]
+        view = services().sidebar.view(
+            db.session, user=alice, oro=services().oro.with_token(token), message=message_context(sample)
+        )
+        ines = next(p for p in view.participants if p.address.lower() == ex.TRIPLE_PERSON_EMAIL)
+        assert ines.excluded is not None and "never-log" in ines.excluded and not ines.matches
 
     # --- Audit log: each change is there, and exports -------------------------------------------------------
     page.get_by_role("link", name="Audit log").click()
