@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from connector.db.models import User
 from connector.linking.errors import PolicyRefused
 from connector.linking.models import PrivacyRule, PrivacySettings
-from connector.mail.addresses import EmailAddress
-from connector.mail.message import Attachment, MailMessage, Role, html_to_text, strip_quoted_history
+from connector.mail.addresses import EmailAddress, Role
+from connector.mail.message import Attachment, MailMessage, html_to_text, strip_quoted_history
 from connector.oro.records import EmailBody
 
 BodyMode = Literal["none", "text", "full"]

@@ -7,11 +7,15 @@ case-insensitively (what every mail system in practice does) and the domain in l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.utils import getaddresses
+from typing import Literal
 
 _MAX_HEADER = 32 * 1024
+
+Role = Literal["from", "to", "cc", "bcc"]
 
 
 def _ascii_domain(domain: str) -> str:
@@ -92,3 +96,30 @@ def parse_address_list(*header_values: str | None) -> list[EmailAddress]:
         seen.add(parsed.key)
         result.append(parsed)
     return result
+
+
+def by_role(
+    sender: EmailAddress | None,
+    to: Iterable[EmailAddress],
+    cc: Iterable[EmailAddress],
+    bcc: Iterable[EmailAddress],
+    *,
+    leave_out: str = "",
+) -> list[tuple[EmailAddress, Role]]:
+    """Every address of a message once, in header order with its first role; ``leave_out`` (an address,
+    e.g. the mailbox owner's) is skipped."""
+    left_out = EmailAddress.parse(leave_out) if leave_out else None
+    seen = {left_out.key} if left_out else set()
+    found: list[tuple[EmailAddress, Role]] = []
+    groups: list[tuple[Role, Iterable[EmailAddress]]] = [
+        ("from", (sender,) if sender else ()),
+        ("to", to),
+        ("cc", cc),
+        ("bcc", bcc),
+    ]
+    for role, addresses in groups:
+        for address in addresses:
+            if address.key not in seen:
+                seen.add(address.key)
+                found.append((address, role))
+    return found

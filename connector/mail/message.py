@@ -17,11 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Literal, Protocol
+from typing import Protocol
 
-from connector.mail.addresses import EmailAddress, parse_address_list
-
-Role = Literal["from", "to", "cc", "bcc"]
+from connector.mail.addresses import EmailAddress, Role, by_role, parse_address_list
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
@@ -149,25 +147,11 @@ class MailMessage:
 
     def addresses(self) -> list[tuple[EmailAddress, Role]]:
         """Every address on the message, the mailbox owner included, once each, in header order."""
-        seen: set[str] = set()
-        found: list[tuple[EmailAddress, Role]] = []
-        groups: list[tuple[Role, tuple[EmailAddress, ...]]] = [
-            ("from", (self.sender,) if self.sender else ()),
-            ("to", self.to),
-            ("cc", self.cc),
-            ("bcc", self.bcc),
-        ]
-        for role, addresses in groups:
-            for address in addresses:
-                if address.key not in seen:
-                    seen.add(address.key)
-                    found.append((address, role))
-        return found
+        return by_role(self.sender, self.to, self.cc, self.bcc)
 
     def participants(self) -> list[tuple[EmailAddress, Role]]:
         """Everyone on the message except the mailbox owner."""
-        owner = EmailAddress.parse(self.mailbox)
-        return [(a, role) for a, role in self.addresses() if owner is None or a.key != owner.key]
+        return by_role(self.sender, self.to, self.cc, self.bcc, leave_out=self.mailbox)
 
 
 def referenced_ids(*header_values: str | None) -> tuple[str, ...]:

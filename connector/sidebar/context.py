@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from connector.mail.addresses import EmailAddress, parse_address_list
-from connector.sidebar.view import Role
+from connector.mail.addresses import EmailAddress, Role, by_role, parse_address_list
 
 
 @dataclass(frozen=True)
@@ -51,18 +50,4 @@ class MessageContext:
 
     def participants(self) -> list[tuple[EmailAddress, Role]]:
         """Everyone on the email except the mailbox owner, once each, in header order."""
-        owner = EmailAddress.parse(self.mailbox)
-        seen = {owner.key} if owner else set()
-        found: list[tuple[EmailAddress, Role]] = []
-        groups: list[tuple[Role, tuple[EmailAddress, ...]]] = [
-            ("from", (self.sender,) if self.sender else ()),
-            ("to", self.to),
-            ("cc", self.cc),
-            ("bcc", self.bcc),
-        ]
-        for role, addresses in groups:
-            for address in addresses:
-                if address.key not in seen:
-                    seen.add(address.key)
-                    found.append((address, role))
-        return found
+        return by_role(self.sender, self.to, self.cc, self.bcc, leave_out=self.mailbox)

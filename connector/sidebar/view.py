@@ -24,7 +24,8 @@ from datetime import datetime
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-Role = Literal["from", "to", "cc", "bcc"]
+from connector.mail.addresses import Role
+
 MatchKind = Literal["exact", "secondary", "normalized", "plus", "domain", "choice", "search"]
 BannerLevel = Literal["info", "warning", "error"]
 
