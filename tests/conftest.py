@@ -207,6 +207,28 @@ def sandbox_server(sandbox_world: Any) -> Iterator[SandboxServer]:
     live.stop()
 
 
+def message_context(sample: Any) -> Any:
+    """A sandbox sample message as the sidebar sees the open email (a MessageContext)."""
+    from connector.mail.addresses import EmailAddress
+    from connector.sidebar.context import MessageContext
+
+    def parse(address: Any) -> EmailAddress:
+        parsed = EmailAddress.parse(address.email, address.name)
+        assert parsed is not None
+        return parsed
+
+    return MessageContext(
+        message_id=sample.message_id,
+        thread_id=sample.thread_id,
+        mailbox=sample.mailbox,
+        subject=sample.subject,
+        sender=parse(sample.sender),
+        to=tuple(parse(a) for a in sample.to),
+        cc=tuple(parse(a) for a in sample.cc),
+        date=sample.date,
+    )
+
+
 # --- browser ----------------------------------------------------------------------------------------
 
 

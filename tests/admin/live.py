@@ -9,8 +9,6 @@ from typing import Any
 
 from flask import Flask
 
-from connector.mail.addresses import EmailAddress
-from connector.sidebar.context import MessageContext
 from tests.admin.conftest import ADMIN_EMAIL, ORO_SETTINGS
 from tests.conftest import LiveServer, serve_wsgi
 
@@ -49,23 +47,3 @@ def serve_connector(app_factory: Any, **extra: Any) -> LiveConnector:
     }
     app: Flask = app_factory(**settings)
     return LiveConnector(base, app, app.extensions["sandbox_world"], serve_wsgi(app, port=port))
-
-
-def message_context(sample: Any) -> MessageContext:
-    """A sandbox sample message as the sidebar sees the open email."""
-
-    def parse(address: Any) -> EmailAddress:
-        parsed = EmailAddress.parse(address.email, address.name)
-        assert parsed is not None
-        return parsed
-
-    return MessageContext(
-        message_id=sample.message_id,
-        thread_id=sample.thread_id,
-        mailbox=sample.mailbox,
-        subject=sample.subject,
-        sender=parse(sample.sender),
-        to=tuple(parse(a) for a in sample.to),
-        cc=tuple(parse(a) for a in sample.cc),
-        date=sample.date,
-    )

@@ -20,8 +20,8 @@ from connector.linking.policy import load_policy
 from connector.mail.addresses import EmailAddress
 from connector.sandbox import examples as ex
 from tests.admin.conftest import ADMIN_EMAIL
-from tests.admin.live import LiveConnector, message_context, serve_connector
-from tests.conftest import screenshot
+from tests.admin.live import LiveConnector, serve_connector
+from tests.conftest import message_context, screenshot
 
 pytestmark = pytest.mark.browser
 

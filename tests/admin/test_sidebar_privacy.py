@@ -12,7 +12,7 @@ from connector.app_services import services
 from connector.db import db
 from connector.sandbox import examples as ex
 from tests.admin.conftest import csrf_of, text_of
-from tests.admin.live import message_context
+from tests.conftest import message_context
 
 DOMAIN = "lumiere-optique.example"
 

@@ -13,30 +13,12 @@ from sqlalchemy.orm import Session
 
 from connector.cache import MemoryCache
 from connector.db.models import User
-from connector.mail.addresses import EmailAddress
 from connector.oro import OroConfig, OroConnection
 from connector.sandbox import examples as ex
 from connector.sidebar.context import MessageContext
 from connector.sidebar.operations import SidebarService
 from connector.sidebar.policy import SidebarPolicy
-
-
-def message_context(sample: Any) -> MessageContext:
-    def parse(address: Any) -> EmailAddress:
-        parsed = EmailAddress.parse(address.email, address.name)
-        assert parsed is not None
-        return parsed
-
-    return MessageContext(
-        message_id=sample.message_id,
-        thread_id=sample.thread_id,
-        mailbox=sample.mailbox,
-        subject=sample.subject,
-        sender=parse(sample.sender),
-        to=tuple(parse(a) for a in sample.to),
-        cc=tuple(parse(a) for a in sample.cc),
-        date=sample.date,
-    )
+from tests.conftest import message_context
 
 
 class CountingOro:
