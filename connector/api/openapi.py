@@ -179,6 +179,20 @@ def openapi_document(*, server_url: str = "") -> dict[str, Any]:
                 errors=_WRITE_ERRORS,
             )
         },
+        "/api/v1/records": {
+            "post": _operation(
+                "create_record",
+                "Create a lead, contact, case, opportunity or task from a participant of the open email, "
+                "then link the thread to it. Unless `confirm`, records that look like the one asked for "
+                "come back as `duplicates` (200) and nothing is written; otherwise the answer holds the "
+                "`created` record and the thread's `link` (201, or 200 when a repeat found the record it "
+                "had made). Send `Idempotency-Key` to tell a deliberate second record from a retry.",
+                ok=("201", "CreateOutcome"),
+                extra_ok=("200",),
+                body="CreateRequest",
+                errors=_WRITE_ERRORS,
+            )
+        },
         "/api/v1/choices": {
             "put": _operation(
                 "choose",

@@ -159,11 +159,49 @@ def note() -> Response:
         user=caller.user,
         record=schemas.link_target(data["record"]),
         text=data["text"],
-        idempotency_key=request.headers.get("Idempotency-Key") or None,
+        idempotency_key=_idempotency_key(),
     )
+    services().sidebar.invalidate(caller.user)
     response = jsonify(to_plain(result))
     response.status_code = 200 if result.reused else 201
     return response
+
+
+# --- records from email ----------------------------------------------------------------------------------
+
+
+@bp.post("/records")
+def create_record() -> Response:
+    caller = current_caller()
+    data = _json_body("CreateRequest")
+    message = _open_message(caller, data["message"])
+    mail = message.mail_message()
+    wanted = EmailAddress.parse(data["participant"])
+    participant = next(
+        (a for a, _role in mail.participants() if wanted is not None and a.key == wanted.key), None
+    )
+    if participant is None:
+        raise InvalidInput([{"field": "participant", "message": "is not on this email (other than you)"}])
+    outcome = linking.create_from_email(
+        db.session,
+        _oro(caller),
+        user=caller.user,
+        kind=data["kind"],
+        message=mail,
+        participant=participant,
+        fields=schemas.create_fields(data.get("fields")),
+        confirm=bool(data.get("confirm")),
+        idempotency_key=_idempotency_key(),
+    )
+    if outcome.created is not None:
+        services().sidebar.invalidate(caller.user)
+    response = jsonify(to_plain(outcome))
+    response.status_code = 201 if outcome.created is not None and not outcome.reused else 200
+    return response
+
+
+def _idempotency_key() -> str | None:
+    return request.headers.get("Idempotency-Key", "").strip() or None
 
 
 # --- ambiguous matches -----------------------------------------------------------------------------------

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from connector.linking.schemas import LinkResult, LinkTarget, NoteResult, UnlinkResult
+from connector.linking.schemas import (
+    CREATE_KINDS,
+    CreateFields,
+    CreateOutcome,
+    LinkResult,
+    LinkTarget,
+    NoteResult,
+    UnlinkResult,
+)
 from connector.mail.addresses import EmailAddress
 from connector.mail.message import MailMessage
 from connector.oro import RecordRef
@@ -149,6 +157,48 @@ NOTE_REQUEST: dict[str, Any] = {
     "additionalProperties": False,
 }
 
+CREATE_FIELD_LIMITS = {
+    "first_name": 100,
+    "last_name": 100,
+    "name": 255,
+    "company": 255,
+    "job_title": 255,
+    "phone": 64,
+    "description": 20_000,
+}
+
+CREATE_FIELDS: dict[str, Any] = {
+    "type": "object",
+    "description": "What the person changed in the create form; a field left out keeps the value taken "
+    "from the email (the `prefill` of the answer).",
+    "properties": {
+        name: {"type": "string", "maxLength": limit} for name, limit in CREATE_FIELD_LIMITS.items()
+    },
+    "additionalProperties": False,
+}
+
+CREATE_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["message", "participant", "kind"],
+    "properties": {
+        "message": {"$ref": "#/components/schemas/Message"},
+        "participant": {
+            "type": "string",
+            "minLength": 3,
+            "maxLength": 320,
+            "pattern": ADDRESS_PATTERN,
+            "description": "The address on the open email the record is made for.",
+        },
+        "kind": {"type": "string", "enum": list(CREATE_KINDS)},
+        "fields": {"$ref": "#/components/schemas/CreateFields"},
+        "confirm": {
+            "type": "boolean",
+            "description": "Create even when Oro has records that look like the one asked for.",
+        },
+    },
+    "additionalProperties": False,
+}
+
 CHOICE_REQUEST: dict[str, Any] = {
     "type": "object",
     "required": ["address", "record_type", "record_id"],
@@ -177,6 +227,8 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
     "SidebarRequest": SIDEBAR_REQUEST,
     "LinkRequest": LINK_REQUEST,
     "NoteRequest": NOTE_REQUEST,
+    "CreateFields": CREATE_FIELDS,
+    "CreateRequest": CREATE_REQUEST,
     "ChoiceRequest": CHOICE_REQUEST,
     "ForgetChoiceQuery": FORGET_CHOICE_QUERY,
 }
@@ -330,6 +382,12 @@ def record_ref(data: Mapping[str, Any]) -> RecordRef:
     return RecordRef(data["type"], data["id"])
 
 
+def create_fields(data: Mapping[str, Any] | None) -> CreateFields:
+    """The form's fields; blank ones are left out (the prefill stays)."""
+    given = {name: value.strip() for name, value in (data or {}).items() if name in CREATE_FIELD_LIMITS}
+    return CreateFields(**{name: value for name, value in given.items() if value})
+
+
 # --- response schemas, derived from the dataclasses ----------------------------------------------------
 
 
@@ -416,5 +474,6 @@ RESPONSE_ROOTS: tuple[type, ...] = (
     LinkResult,
     UnlinkResult,
     NoteResult,
+    CreateOutcome,
     ChoiceMade,
 )

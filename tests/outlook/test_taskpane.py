@@ -167,3 +167,77 @@ def test_readable_at_320_pixels_in_light_and_dark(
         pane_screenshot(page, f"outlook-320-{scheme}", width=320)
     finally:
         context.close()
+
+
+def test_add_a_note_and_create_a_lead_for_an_unknown_sender(connector: LiveConnector, page: Any) -> None:
+    connector.connect_to_oro("alice")
+    oro = connector.world.oro
+
+    # A note on Inès's contact record, with the keyboard.
+    pane = open_thread(page, connector, connector.world.named_threads[ex.THREAD_TRIPLE_PERSON])
+    wait_for_sidebar(pane)
+    contact_type = pane.locator(".type", has_text=re.compile("^Contact$"))
+    card = pane.locator("#people li.card").filter(has=contact_type).first
+    notes_before = len(list(oro.all("notes")))
+    card.locator("summary", has_text="Add a note").focus()
+    page.keyboard.press("Enter")
+    text = card.get_by_label(f"Note on {ex.TRIPLE_PERSON_NAME}")
+    text.focus()
+    page.keyboard.type("Called Inès: <the lenses> ship on the 14th & she agrees.")
+    page.keyboard.press("Tab")
+    focused = pane.locator(":focus").get_attribute("aria-label")
+    assert focused == f"Add note to {ex.TRIPLE_PERSON_NAME} (Contact)"
+    page.keyboard.press("Enter")
+    card.get_by_role("status").filter(has_text="Note added").wait_for()
+    assert text.input_value() == ""
+    assert pane.locator("#status").inner_text() == f"Note added to {ex.TRIPLE_PERSON_NAME}."
+    notes = list(oro.all("notes"))
+    assert len(notes) == notes_before + 1
+    # Oro keeps notes as HTML: the text arrives escaped, as typed.
+    assert notes[-1].attributes["message"] == (
+        "<p>Called Inès: &lt;the lenses&gt; ship on the 14th &amp; she agrees.</p>"
+    )
+    pane_screenshot(page, "outlook-note-added")
+
+    # The unknown sender: offered as a lead, prefilled from the email.
+    pane = open_thread(page, connector, connector.world.named_threads[ex.THREAD_UNKNOWN_SENDER])
+    wait_for_sidebar(pane)
+    person = pane.get_by_role("article", name=re.compile("Einkauf Nordlicht"))
+    assert person.get_by_text("Not found in Oro.").count() + person.get_by_text("Nobody in Oro uses").count()
+    person.get_by_role("button", name=f"Create a lead for {ex.UNKNOWN_SENDER}").click()
+    form = person.get_by_role("form", name=f"New record for {ex.UNKNOWN_SENDER}")
+    assert form.get_by_label("Record type").input_value() == "lead"
+    assert form.get_by_label("First name").input_value() == "Einkauf"
+    assert form.get_by_label("Last name").input_value() == "Nordlicht"
+    assert form.get_by_label("Email").input_value() == ex.UNKNOWN_SENDER
+    assert form.get_by_label("Record type").evaluate("node => node === document.activeElement")
+    # The purchasing mailbox is Sophie Wagner's, whom Oro knows as a contact: she is offered before
+    # anything is written.
+    form.get_by_label("First name").fill("Sophie")
+    form.get_by_label("Last name").fill("Wagner")
+    pane_screenshot(page, "outlook-create-form")
+    leads_before = len(list(oro.all("leads")))
+    form.get_by_role("button", name="Create", exact=True).click()
+    duplicates = form.get_by_role("group", name="Oro may already have this person")
+    duplicates.wait_for()
+    assert duplicates.get_by_text("named Sophie Wagner exists").count()
+    instead = re.compile(r"^Link this conversation to Sophie Wagner \(Contact\) instead$")
+    assert duplicates.get_by_role("button", name=instead).count() == 1
+    heading = duplicates.get_by_role("heading", name="Oro may already have this person")
+    assert heading.evaluate("node => node === document.activeElement")
+    assert len(list(oro.all("leads"))) == leads_before
+    pane_screenshot(page, "outlook-create-duplicates")
+
+    # Create it anyway: the new lead is linked to the conversation.
+    duplicates.get_by_role("button", name="Create the lead anyway").click()
+    thread_section = pane.locator("#thread")
+    created = thread_section.get_by_role("button", name="Unlink Sophie Wagner (Lead) from this conversation")
+    created.wait_for()
+    leads = [
+        lead for lead in oro.all("leads") if (lead.attributes.get("primaryEmail") or "") == ex.UNKNOWN_SENDER
+    ]
+    assert len(leads) == 1
+    assert leads[0].attributes["firstName"] == "Sophie" and leads[0].attributes["lastName"] == "Wagner"
+    assert pane.locator("#status").inner_text().endswith("and linked this conversation to it.")
+    assert thread_section.get_by_text("Linked by alice@acme.example").is_visible()
+    pane_screenshot(page, "outlook-created-lead")

@@ -1,5 +1,5 @@
 // The task pane: reads the open item with Office.js, asks the connector's API for its sidebar, and
-// carries out the user's clicks (link, unlink, choose a match, search, reply).
+// carries out the user's clicks (link, unlink, note, create a record, choose a match, search, reply).
 
 import { ApiProblem, call } from "./api.js";
 import { append, clear, el, textToHtml } from "./dom.js";
@@ -169,6 +169,43 @@ const actions = {
         say(`Choose again which record ${choice.address} is.`);
       },
     );
+  },
+
+  note(card, text, ui) {
+    ui.button.disabled = true;
+    ui.done.textContent = "";
+    say(`Adding a note to ${card.title}…`);
+    return act(
+      () => call("POST", "/notes", { body: { record: recordBody(card), text } }),
+      () => {
+        ui.text.value = "";
+        ui.done.textContent = "Note added";
+        say(`Note added to ${card.title}.`);
+      },
+    ).finally(() => {
+      ui.button.disabled = false;
+    });
+  },
+
+  create(request, ui) {
+    say(`Creating the ${request.kind}…`);
+    ui.busy(true);
+    return act(
+      () => call("POST", "/records", { body: { message: state.message, ...request } }),
+      async (outcome) => {
+        if (!outcome.created) {
+          ui.busy(false);
+          ui.duplicates(outcome);
+          say(`Oro may already have this ${request.kind}: link one of the records shown, or create it anyway.`);
+          return;
+        }
+        await loadSidebar({ fresh: true, focus: "thread" });
+        const done = outcome.link
+          ? `Created ${outcome.created.title} and linked this conversation to it.`
+          : `Created ${outcome.created.title}.`;
+        say([done, ...outcome.warnings].join(" "));
+      },
+    ).finally(() => ui.busy(false));
   },
 
   search(text, page, more = false) {

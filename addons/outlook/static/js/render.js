@@ -34,6 +34,33 @@ function facts(card) {
   );
 }
 
+function noteBox(card, label, act) {
+  const id = uniqueId("note");
+  const text = el("textarea", { id, rows: "3", required: true, maxlength: "20000" });
+  const button = el("button", { type: "submit", "aria-label": `Add note to ${label}` }, "Add note");
+  const done = el("p", { class: "muted done", role: "status" });
+  const form = el(
+    "form",
+    {
+      class: "note-form",
+      onsubmit: (event) => {
+        event.preventDefault();
+        if (!text.value.trim()) {
+          done.textContent = "Write the note first.";
+          text.focus();
+          return;
+        }
+        act.note(card, text.value, { text, button, done });
+      },
+    },
+    el("label", { for: id }, `Note on ${card.title}`),
+    text,
+    el("div", { class: "actions" }, button),
+    done,
+  );
+  return el("details", { class: "note-box" }, el("summary", {}, "Add a note"), form);
+}
+
 /** One record. ``linked`` is the set of refs the thread is linked to; ``act`` handles buttons. */
 export function recordCard(card, { linked, act, headingLevel = "h4" }) {
   const isLinked = card.in_context || linked.has(ref(card));
@@ -57,6 +84,7 @@ export function recordCard(card, { linked, act, headingLevel = "h4" }) {
     card.why ? el("p", { class: "why" }, card.why.text) : null,
     isLinked ? el("p", { class: "badge" }, "Linked to this conversation") : null,
     buttons.length ? el("div", { class: "actions" }, buttons) : null,
+    card.actions.includes("note") && act.note ? noteBox(card, label, act) : null,
   );
 }
 
@@ -140,9 +168,179 @@ function participantBlock(participant, options) {
       } else {
         parts.push(el("p", { class: "muted" }, "Not found in Oro."));
       }
+      if (participant.suggestions.length && options.act.create) parts.push(suggestionsBox(participant, options.act));
     }
   }
   return el("article", { class: "participant", "aria-labelledby": headingId }, parts);
+}
+
+// --- creating a record for someone Oro does not know -------------------------------------------------
+
+const TYPE_LABELS = {
+  contacts: "Contact",
+  customerusers: "Customer user",
+  customers: "Customer",
+  accounts: "Account",
+  b2bcustomers: "B2B customer",
+  leads: "Lead",
+  opportunities: "Opportunity",
+  orders: "Order",
+  cases: "Case",
+  tasks: "Task",
+};
+const KIND_LABELS = { lead: "lead", contact: "contact", case: "case", opportunity: "opportunity", task: "task" };
+const PREFILL_FIELDS = { "First name": "first_name", "Last name": "last_name", Email: "email", Company: "company" };
+
+function suggestionKind(suggestion) {
+  return suggestion.action.replace(/^create_/, "");
+}
+
+function suggestionsBox(participant, act) {
+  const place = el("div", { class: "create-place" });
+  const buttons = participant.suggestions
+    .filter((s) => KIND_LABELS[suggestionKind(s)])
+    .map((suggestion) => {
+      const button = el(
+        "button",
+        {
+          type: "button",
+          class: "secondary",
+          "aria-label": `${suggestion.label} for ${participant.address}`,
+          "aria-expanded": "false",
+          onclick: () => {
+            place.replaceChildren(createForm(participant, suggestion, act, { opener: button, place, all: buttons }));
+            for (const other of buttons) other.setAttribute("aria-expanded", String(other === button));
+            place.querySelector("input:not([readonly]), select")?.focus();
+          },
+        },
+        suggestion.label,
+      );
+      return button;
+    });
+  return el("div", { class: "suggestions" }, el("div", { class: "actions" }, buttons), place);
+}
+
+function textField(name, labelText, value, { readonly = false, type = "text" } = {}) {
+  const id = uniqueId(name);
+  const input = el("input", { type, id, name, value: value || "", maxlength: "255", readonly, autocomplete: "off" });
+  return [el("label", { for: id }, labelText), input];
+}
+
+function createForm(participant, suggestion, act, { opener, place, all }) {
+  const values = {};
+  for (const fact of suggestion.prefill) if (PREFILL_FIELDS[fact.label]) values[PREFILL_FIELDS[fact.label]] = fact.value;
+  const legendId = uniqueId("create");
+  const kinds = participant.suggestions.map(suggestionKind).filter((k) => KIND_LABELS[k]);
+  const kindId = uniqueId("kind");
+  const kind = el(
+    "select",
+    { id: kindId, name: "kind" },
+    kinds.map((k) => el("option", { value: k, selected: k === suggestionKind(suggestion) }, KIND_LABELS[k][0].toUpperCase() + KIND_LABELS[k].slice(1))),
+  );
+  const result = el("div", { class: "create-result", "aria-live": "polite" });
+  const submit = el("button", { type: "submit" }, "Create");
+  const close = () => {
+    place.replaceChildren();
+    for (const button of all) button.setAttribute("aria-expanded", "false");
+    opener.focus();
+  };
+  const form = el(
+    "form",
+    {
+      class: "create-form",
+      "aria-labelledby": legendId,
+      onsubmit: (event) => {
+        event.preventDefault();
+        send(false);
+      },
+    },
+    el(
+      "fieldset",
+      {},
+      el("legend", { id: legendId }, `New record for ${participant.address}`),
+      el("label", { for: kindId }, "Record type"),
+      kind,
+      textField("first_name", "First name", values.first_name),
+      textField("last_name", "Last name", values.last_name),
+      textField("email", "Email", values.email || participant.address, { readonly: true, type: "email" }),
+      textField("company", "Company", values.company),
+      el(
+        "div",
+        { class: "actions" },
+        submit,
+        el("button", { type: "button", class: "secondary", onclick: close }, "Cancel"),
+      ),
+    ),
+    result,
+  );
+  function fields() {
+    const picked = {};
+    for (const name of ["first_name", "last_name", "company"]) {
+      const value = form.elements[name].value.trim();
+      if (value) picked[name] = value;
+    }
+    return picked;
+  }
+  function send(confirm) {
+    return act.create(
+      { participant: participant.address, kind: kind.value, fields: fields(), confirm },
+      {
+        busy(on) {
+          for (const button of form.querySelectorAll("button")) button.disabled = on;
+        },
+        duplicates(outcome) {
+          result.replaceChildren(duplicatesBox(outcome, act, () => send(true)));
+          result.querySelector("h4")?.focus();
+        },
+      },
+    );
+  }
+  return form;
+}
+
+function duplicatesBox(outcome, act, createAnyway) {
+  const headingId = uniqueId("duplicates");
+  const noun = KIND_LABELS[outcome.prefill.kind] || "record";
+  return el(
+    "div",
+    { class: "duplicates", role: "group", "aria-labelledby": headingId },
+    el("h4", { id: headingId, tabindex: "-1" }, "Oro may already have this person"),
+    el(
+      "ul",
+      { class: "cards" },
+      outcome.duplicates.map((offer) => {
+        const record = offer.record;
+        const title = record.title || `${TYPE_LABELS[record.type] || record.type} #${record.id}`;
+        const label = `${title} (${TYPE_LABELS[record.type] || record.type})`;
+        return el(
+          "li",
+          { class: "card" },
+          el(
+            "h5",
+            { class: "card-head" },
+            cardTitle({ title, url: offer.url }),
+            " ",
+            el("span", { class: "type" }, TYPE_LABELS[record.type] || record.type),
+          ),
+          el("p", { class: "why" }, offer.why),
+          el(
+            "div",
+            { class: "actions" },
+            el(
+              "button",
+              { type: "button", "aria-label": `Link this conversation to ${label} instead`, onclick: () => act.link({ type: record.type, id: record.id, title }) },
+              "Link this one instead",
+            ),
+          ),
+        );
+      }),
+    ),
+    el(
+      "div",
+      { class: "actions" },
+      el("button", { type: "button", class: "secondary", "aria-label": `Create the ${noun} anyway`, onclick: createAnyway }, "Create anyway"),
+    ),
+  );
 }
 
 function section(id, title, ...children) {
