@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from connector.accounts.operations import user_for_identity
 from connector.app_services import services
@@ -48,7 +49,7 @@ def _sign_in(page: Any, live: LiveConnector) -> None:
     page.get_by_label("Password").fill("demo")
     page.get_by_role("button", name="Sign in and allow").click()
     page.wait_for_url(live.url + "/admin/oro")
-    assert page.get_by_text(f"Signed in as {ADMIN_EMAIL}").is_visible()
+    expect(page.get_by_text(f"Signed in as {ADMIN_EMAIL}")).to_be_visible()
 
 
 def _test_connection(page: Any) -> str:
@@ -71,7 +72,7 @@ def test_an_admin_sets_the_connector_up_in_a_browser(live: LiveConnector, page: 
     # --- Oro: change a setting, test the connection: wrong, right, then with Oro down -------------------
     page.get_by_label("Back-office prefix").fill("")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.get_by_role("status").filter(has_text="Saved: Back-office prefix").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Saved: Back-office prefix")).to_be_visible()
     wrong = _test_connection(page)
     assert "No Oro API answered" in wrong or "not Oro's API" in wrong, wrong
     screenshot(page, "admin-oro-wrong-prefix")
@@ -87,26 +88,26 @@ def test_an_admin_sets_the_connector_up_in_a_browser(live: LiveConnector, page: 
     assert page.get_by_label("Integration client secret").input_value() == ""  # write-only
     up = _test_connection(page)
     assert up.startswith("Connected: Oro answered at " + live.url + "/sandbox/oro/admin/api"), up
-    assert page.get_by_text("client id and secret accepted").is_visible()
-    assert page.get_by_text(f"accepted: {live.url}/admin/signin/callback").is_visible()
+    expect(page.get_by_text("client id and secret accepted")).to_be_visible()
+    expect(page.get_by_text(f"accepted: {live.url}/admin/signin/callback")).to_be_visible()
     screenshot(page, "admin-oro-connected")
 
     live.world.oro.configure(down=True, down_hold_seconds=5)
     down = _test_connection(page)
     assert down.startswith("Oro is not answering"), down
-    assert page.get_by_text("did not answer within 2 s to connect and 1 s to respond").is_visible()
+    expect(page.get_by_text("did not answer within 2 s to connect and 1 s to respond")).to_be_visible()
     screenshot(page, "admin-oro-down")
     live.world.oro.configure(down=False)
 
     # --- Google: the deployment for an HTTPS address -----------------------------------------------------
     page.get_by_role("link", name="Google").click()
-    assert page.get_by_role("alert").filter(has_text="is not an https:// address").is_visible()
+    expect(page.get_by_role("alert").filter(has_text="is not an https:// address")).to_be_visible()
     page.get_by_label("The connector's HTTPS address, as Google reaches it").fill(BASE)
     page.get_by_role("button", name="Use this address").click()
     deployment = json.loads(_download(page, "Download deployment.json"))
     common = deployment["addOns"]["common"]
     assert common["homepageTrigger"]["runFunction"] == f"{BASE}/addons/gmail/homepage"
-    assert page.get_by_role("button", name="Copy: create the deployment").is_visible()
+    expect(page.get_by_role("button", name="Copy: create the deployment")).to_be_visible()
     screenshot(page, "admin-google")
 
     # --- Microsoft: both manifests ------------------------------------------------------------------------
@@ -118,7 +119,7 @@ def test_an_admin_sets_the_connector_up_in_a_browser(live: LiveConnector, page: 
     assert root.tag.endswith("OfficeApp") and f"{BASE}/addons/outlook/taskpane.html" in manifest_xml
     manifest_json = json.loads(_download(page, "Download manifest.json"))
     assert manifest_json["extensions"] and BASE.removeprefix("https://") in json.dumps(manifest_json)
-    assert page.get_by_text("api://connector.example.com/").first.is_visible()
+    expect(page.get_by_text("api://connector.example.com/").first).to_be_visible()
     screenshot(page, "admin-microsoft")
 
     # --- Templates: create with a live preview for a chosen record, then edit -----------------------------
@@ -139,11 +140,13 @@ def test_an_admin_sets_the_connector_up_in_a_browser(live: LiveConnector, page: 
     page.frame_locator("#preview-html").get_by_text("Dear Inès Moreau,").wait_for()
     screenshot(page, "admin-template-preview")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.get_by_role("status").filter(has_text="Template “Friendly follow-up” is saved.").is_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Template “Friendly follow-up” is saved.")
+    ).to_be_visible()
 
     page.get_by_label("Subject").fill("Following up, {{ entity.firstName }}")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.get_by_role("status").filter(has_text="(version 2)").is_visible()
+    expect(page.get_by_role("status").filter(has_text="(version 2)")).to_be_visible()
     page.get_by_label("Preview with").select_option(label=ex.TRIPLE_PERSON_NAME)
     subject.filter(has_text="Following up, Inès").wait_for()
     page.get_by_role("link", name="Back to the templates").click()
@@ -156,7 +159,7 @@ def test_an_admin_sets_the_connector_up_in_a_browser(live: LiveConnector, page: 
     page.get_by_label("Which list").select_option(label="Never-log domains")
     page.get_by_label("Address or domain").fill("@" + NEVER_LOG_DOMAIN.upper())
     page.get_by_role("button", name="Add").click()
-    assert page.get_by_role("status").filter(has_text=f"{NEVER_LOG_DOMAIN} is on the list").is_visible()
+    expect(page.get_by_role("status").filter(has_text=f"{NEVER_LOG_DOMAIN} is on the list")).to_be_visible()
     listed = page.get_by_role("list", name="Never-log domains")
     assert NEVER_LOG_DOMAIN in listed.inner_text()
     screenshot(page, "admin-privacy")
@@ -196,7 +199,7 @@ def test_an_admin_sets_the_connector_up_in_a_browser(live: LiveConnector, page: 
     # The status page remembers the last verdict (Oro was down) for a moment; "Check again" asks now.
     page.get_by_role("button", name="Check again").click()
     assert page.locator(".verdict .headline").inner_text().lstrip("✓ ").startswith("Connected")
-    assert page.get_by_text("Oro emails: emails API available").is_visible()
+    expect(page.get_by_text("Oro emails: emails API available")).to_be_visible()
     screenshot(page, "admin-status")
     page.get_by_role("link", name="Users").click()
     assert re.search(r"admin page", page.locator("table").inner_text())

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from connector.db import db
@@ -130,14 +131,14 @@ def test_the_gmail_card_in_the_demo_works_by_clicking(demo: Demo, page: Any) -> 
     # Open a record, then its page in Oro.
     card.locator(".gx-dt", has_text="Exact address of this contact").locator(".body").click()
     card = settle(page)
-    assert card_name(page) == "record" and page.locator(".gx-back").is_visible()
+    expect(card_name(page) == "record" and page.locator(".gx-back")).to_be_visible()
     screenshot(page, "gmail-4-record")
     with page.expect_popup() as opened:
         card.get_by_role("button", name="Open in Oro").click()
     oro_page = opened.value
     oro_page.wait_for_load_state()
     assert oro_page.url.startswith(f"{base}/sandbox/oro/")
-    assert oro_page.get_by_role("heading", name=ex.TRIPLE_PERSON_NAME).is_visible()
+    expect(oro_page.get_by_role("heading", name=ex.TRIPLE_PERSON_NAME)).to_be_visible()
     screenshot(oro_page, "gmail-5-open-in-oro")
     oro_page.close()
     page.locator(".gx-back").click()

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from connector.sandbox import examples as ex
 from tests.api.support import LiveConnector
@@ -31,14 +32,14 @@ def test_connect_link_unlink_search_and_reply(connector: LiveConnector, page: An
     dialog.get_by_label("Username").fill("alice")
     dialog.get_by_label("Password").fill("demo")
     dialog.get_by_role("button", name="Sign in and allow").click()
-    assert dialog.get_by_role("heading", name="Connected to Oro").is_visible()
+    dialog.get_by_role("heading", name="Connected to Oro").wait_for(timeout=15_000)
     wait_for_sidebar(pane)  # the dialog closed itself and the pane looked again
 
     people = pane.locator("#people")
     ines = people.get_by_role("article", name=re.compile(ex.TRIPLE_PERSON_NAME))
     for label in ("Customer user", "Contact", "Lead"):
-        assert ines.locator(".type", has_text=label).first.is_visible()
-    assert pane.get_by_text("Not linked to any Oro record yet").is_visible()
+        expect(ines.locator(".type", has_text=label).first).to_be_visible()
+    expect(pane.get_by_text("Not linked to any Oro record yet")).to_be_visible()
     pane_screenshot(page, "outlook-sidebar")
 
     # Link the conversation to Inès's contact record.
@@ -48,18 +49,16 @@ def test_connect_link_unlink_search_and_reply(connector: LiveConnector, page: An
         "button", name=f"Unlink {ex.TRIPLE_PERSON_NAME} (Contact) from this conversation"
     )
     unlink.wait_for()
-    assert (
-        pane.get_by_role("status")
-        .filter(has_text=f"Linked this conversation to {ex.TRIPLE_PERSON_NAME}")
-        .count()
-    )
-    assert thread_section.get_by_text("Linked by alice@acme.example").is_visible()
+    expect(
+        pane.get_by_role("status").filter(has_text=f"Linked this conversation to {ex.TRIPLE_PERSON_NAME}")
+    ).not_to_have_count(0)
+    expect(thread_section.get_by_text("Linked by alice@acme.example")).to_be_visible()
     pane_screenshot(page, "outlook-linked")
 
     # Unlink it again.
     unlink.click()
     pane.get_by_text("Not linked to any Oro record yet").wait_for()
-    assert pane.locator("#status").inner_text().endswith("is no longer linked to this conversation.")
+    expect(pane.locator("#status")).to_have_text(re.compile(r"is no longer linked to this conversation\.$"))
 
     # Search Oro with the keyboard only, and link a result.
     pane.get_by_label("Find a record in Oro").focus()
@@ -111,7 +110,7 @@ def test_choosing_between_two_contacts_on_one_address(connector: LiveConnector, 
     chosen = pane.get_by_text(f"You chose {ex.SHARED_ADDRESS_NAMES[1]} for {ex.SHARED_ADDRESS}.")
     chosen.wait_for()
     card = pane.locator("#people li.card", has_text=ex.SHARED_ADDRESS_NAMES[1])
-    assert card.get_by_text(re.compile("You chose this contact on")).is_visible()
+    expect(card.get_by_text(re.compile("You chose this contact on"))).to_be_visible()
     pane_screenshot(page, "outlook-chosen")
 
     # The choice is remembered when the message is opened again, and can be changed.
@@ -190,7 +189,7 @@ def test_add_a_note_and_create_a_lead_for_an_unknown_sender(connector: LiveConne
     page.keyboard.press("Enter")
     card.get_by_role("status").filter(has_text="Note added").wait_for()
     assert text.input_value() == ""
-    assert pane.locator("#status").inner_text() == f"Note added to {ex.TRIPLE_PERSON_NAME}."
+    expect(pane.locator("#status")).to_have_text(f"Note added to {ex.TRIPLE_PERSON_NAME}.")
     notes = list(oro.all("notes"))
     assert len(notes) == notes_before + 1
     # Oro keeps notes as HTML: the text arrives escaped, as typed.
@@ -238,6 +237,6 @@ def test_add_a_note_and_create_a_lead_for_an_unknown_sender(connector: LiveConne
     ]
     assert len(leads) == 1
     assert leads[0].attributes["firstName"] == "Sophie" and leads[0].attributes["lastName"] == "Wagner"
-    assert pane.locator("#status").inner_text().endswith("and linked this conversation to it.")
-    assert thread_section.get_by_text("Linked by alice@acme.example").is_visible()
+    expect(pane.locator("#status")).to_have_text(re.compile(r"and linked this conversation to it\.$"))
+    expect(thread_section.get_by_text("Linked by alice@acme.example")).to_be_visible()
     pane_screenshot(page, "outlook-created-lead")
