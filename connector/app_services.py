@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar, cast
 
 import requests
 from flask import Flask, current_app
@@ -19,6 +21,7 @@ from connector.accounts.tokens import DatabaseTokenCacheStore, DatabaseTokenStor
 from connector.cache import Cache, create_cache
 from connector.db.models import User
 from connector.oro import HttpOroClient, OroConfig, OroConnection, oro_check
+from connector.security.google import GoogleRequestVerifier
 from connector.security.microsoft import EntraTokenVerifier, GraphTokenBroker, create_identity_session
 from connector.security.secrets import SecretBox
 from connector.settings import Settings
@@ -27,6 +30,7 @@ from connector.sidebar.policy import SidebarPolicy
 
 ADMIN_SETTINGS_OWNER = "admin-settings"
 """Cache generation owner bumped when the admin page saves settings."""
+T = TypeVar("T")
 EFFECTIVE_SETTINGS_SECONDS = 5.0
 """How long a process uses the settings it read before reading them again (when not bumped)."""
 
@@ -39,6 +43,7 @@ class Services:
     _oro_probe: tuple[float, tuple[bool, str]] | None = field(default=None, repr=False)
     _effective: tuple[float, int, Settings] | None = field(default=None, repr=False)
     _oro: OroConnection | None = field(default=None, repr=False)
+    _verifiers: dict[str, tuple[tuple[object, ...], object]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def secret_box(self) -> SecretBox:
@@ -119,12 +124,51 @@ class Services:
             )
         return session
 
-    @cached_property
+    @property
     def entra_verifier(self) -> EntraTokenVerifier:
-        """Verifies the Outlook pane's Entra access tokens (JWKS cached across requests)."""
-        if not self.settings.microsoft_client_id:
+        """Verifies the Outlook pane's Entra access tokens (its JWKS cache serves every request), for the
+        effective settings: a change saved on the admin page builds a new one."""
+        settings = self.effective_settings()
+        if not settings.microsoft_client_id:
             raise RuntimeError("ORO_CONNECTOR_MICROSOFT_CLIENT_ID is not set: Outlook calls can't be checked")
-        return EntraTokenVerifier.from_settings(self.settings, session=self.identity_session)
+        return self._built(
+            "entra",
+            (
+                settings.microsoft_client_id,
+                settings.microsoft_tenants,
+                settings.microsoft_authority,
+                settings.public_url,
+            ),
+            lambda: EntraTokenVerifier.from_settings(settings, session=self.identity_session),
+        )
+
+    @property
+    def google_verifier(self) -> GoogleRequestVerifier:
+        """Verifies Google's add-on requests (its certificate cache serves every request), for the
+        effective settings: a change saved on the admin page builds a new one."""
+        settings = self.effective_settings()
+        return self._built(
+            "google",
+            (
+                settings.google_service_account,
+                settings.google_client_id,
+                settings.google_audience,
+                settings.google_certs_url,
+                settings.public_url,
+            ),
+            lambda: GoogleRequestVerifier.from_settings(settings),
+        )
+
+    def _built(self, name: str, inputs: tuple[object, ...], build: Callable[[], T]) -> T:
+        """One long-lived object per name, rebuilt only when the settings it was made from change."""
+        with self._lock:
+            found = self._verifiers.get(name)
+            if found is not None and found[0] == inputs:
+                return cast(T, found[1])
+        made = build()
+        with self._lock:
+            self._verifiers[name] = (inputs, made)
+        return made
 
     @cached_property
     def graph_broker(self) -> GraphTokenBroker:

@@ -19,7 +19,6 @@ through :func:`connector.security.google.redact_event`.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,8 +54,6 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("gmail_addon", __name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-_VERIFIER = "gmail.verifier"
-_VERIFIER_LOCK = threading.Lock()
 
 
 class Refused(Exception):
@@ -78,14 +75,8 @@ def _refused(exc: Refused) -> Response:
 
 
 def verifier(app: Flask) -> GoogleRequestVerifier:
-    """The app's verifier, built on first use (its certificate cache serves every request)."""
-    with _VERIFIER_LOCK:
-        found = app.extensions.get(_VERIFIER)
-        if found is None:
-            found = GoogleRequestVerifier.from_settings(services(app).settings)
-            app.extensions[_VERIFIER] = found
-    built: GoogleRequestVerifier = found
-    return built
+    """The app's verifier for the effective settings (its certificate cache serves every request)."""
+    return services(app).google_verifier
 
 
 def signer(app: Flask) -> ActionSigner:
@@ -135,7 +126,7 @@ def verified_request(root: Root) -> AddonRequest:
         event=event,
         google_user=google_user,
         user=user,
-        settings=services(app).settings,
+        settings=services(app).effective_settings(),
         signer=signer(app),
         session=db.session,
         root=root,

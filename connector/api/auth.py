@@ -37,7 +37,7 @@ def current_caller() -> Caller:
     found: Caller | None = g.get("api_caller")
     if found is not None:
         return found
-    settings = services().settings
+    settings = services().effective_settings()
     if not settings.microsoft_client_id:
         raise ApiError("not_configured", "The connector has no Microsoft Entra app configured.")
     entra = services().entra_verifier.verify_authorization(request.headers.get("Authorization"))
@@ -66,6 +66,6 @@ def connect_url() -> str | None:
     caller: Caller | None = g.get("api_caller")
     if caller is None:
         return None
-    settings = services().settings
+    settings = services().effective_settings()
     ticket = connect_ticket(settings.secret_key, caller.user)
     return f"{settings.public_url.rstrip('/')}/oauth/oro/start?ticket={ticket}"

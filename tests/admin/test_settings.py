@@ -147,6 +147,25 @@ def test_google_and_microsoft_settings_show_as_complete_on_the_status_page(admin
     assert "complete" in admin_client.get("/admin/").get_data(as_text=True)
 
 
+def test_google_settings_saved_here_are_the_ones_the_add_on_checks_requests_with(
+    admin_app: Flask, admin_client: FlaskClient
+) -> None:
+    admin_client.post(
+        "/admin/google",
+        data={
+            "csrf_token": csrf_of(admin_client),
+            "google_service_account": "service-2@gcp-sa-gsuiteaddons.iam.gserviceaccount.com",
+            "google_client_id": "2-addon.apps.googleusercontent.com",
+            "google_audience": "",
+        },
+    )
+    with admin_app.app_context():
+        verifier = services().google_verifier
+        assert verifier.client_id == "2-addon.apps.googleusercontent.com"
+        assert verifier.service_account == "service-2@gcp-sa-gsuiteaddons.iam.gserviceaccount.com"
+        assert services().google_verifier is verifier, "kept while the settings stay the same"
+
+
 def test_a_stored_value_that_no_longer_passes_is_skipped_not_fatal(admin_app: Flask, backend: str) -> None:
     with db.session_scope(admin_app) as session:
         session.add(StoredSetting(key="oro_read_timeout", value="-3", updated_by="someone"))
