@@ -90,13 +90,18 @@ class SidebarService:
         """The sidebar of ``message`` for ``user``; ``OroAuthExpired`` propagates (ask to reconnect)."""
         privacy = load_policy(session, user=user)
 
-        def excluded(address: EmailAddress) -> str | None:
+        def reason(address: EmailAddress) -> str | None:
             found = privacy.exclusion(address)
             return found.reason if found else self.policy.exclusion(address)
 
         participants = message.participants()
+        reasons = {address.key: reason(address) for address, _ in participants}
+
+        def excluded(address: EmailAddress) -> str | None:
+            return reasons.get(address.key)
+
         # The cache key names who is kept out, so a change to the never-log lists shows at once.
-        exclusions = [(a.key, excluded(a) or "") for a, _ in participants]
+        exclusions = sorted((key, why or "") for key, why in reasons.items())
         email_key = hashlib.sha256(
             f"{message.mailbox}\0{message.message_id}\0{exclusions}".encode()
         ).hexdigest()[:32]
