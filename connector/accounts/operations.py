@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector.accounts.errors import ConnectLinkInvalid, ConnectStateInvalid
@@ -29,20 +30,36 @@ STATE_LIFETIME = timedelta(minutes=15)
 def user_for_identity(
     session: Session, *, provider: str, subject: str, email: str, display_name: str = ""
 ) -> User:
-    """The user behind a verified host identity, created on first sight; joined by email across hosts."""
+    """The user behind a verified host identity, created on first sight; joined by email across hosts.
+
+    Two first requests from one person can arrive together (the Gmail card and a preview pane do):
+    the loser of the race to insert finds the winner's user on its second look instead of failing.
+    """
     email = email.strip().lower()
-    identity = session.scalar(
-        select(Identity).where(Identity.provider == provider, Identity.subject == subject)
-    )
-    if identity is not None:
-        user = identity.user
-    else:
+    for last_try in (False, True):
+        identity = session.scalar(
+            select(Identity).where(Identity.provider == provider, Identity.subject == subject)
+        )
+        if identity is not None:
+            user = identity.user
+            break
         user = session.scalar(select(User).where(User.email == email)) or User(email=email)
         if display_name and not user.display_name:
             user.display_name = display_name
-        session.add(Identity(user=user, provider=provider, subject=subject))
-        session.add(user)
+        try:
+            # Only the writes in the savepoint: on SQLite a read inside it would pin a snapshot that the
+            # other request's commit makes stale, and the insert would fail as "locked", not as a duplicate.
+            with session.begin_nested():
+                session.add(Identity(user=user, provider=provider, subject=subject))
+                session.add(user)
+                session.flush()
+        except IntegrityError:
+            if last_try:
+                raise
+            logger.info("%s identity for %s was created by a concurrent request", provider, email)
+            continue
         logger.info("new %s identity for %s", provider, user)
+        break
     user.last_seen_at = utcnow()
     session.flush()
     return user
