@@ -89,6 +89,7 @@ def sandbox_identity_settings(base: str) -> dict[str, Any]:
     from connector.sandbox.entra import SANDBOX_CLIENT_ID as ENTRA_CLIENT_ID
     from connector.sandbox.entra import SANDBOX_CLIENT_SECRET as ENTRA_CLIENT_SECRET
     from connector.sandbox.entra import SANDBOX_TENANT_ID
+    from connector.sandbox.entra.issuer import DEFAULT_GRAPH_RESOURCE
     from connector.sandbox.google import SANDBOX_CLIENT_ID as GOOGLE_CLIENT_ID
     from connector.sandbox.google import SANDBOX_SERVICE_ACCOUNT
 
@@ -102,6 +103,9 @@ def sandbox_identity_settings(base: str) -> dict[str, Any]:
         "microsoft_tenants": (SANDBOX_TENANT_ID,),
         # The authority keeps Microsoft's URL: in sandbox mode its requests are answered in process.
         "graph_api_url": f"{base}/sandbox/graph/v1.0",
+        # Graph is called at the sandbox, but its scopes keep the resource's name, as the sandbox's Entra
+        # (like Microsoft's) issues them: `https://graph.microsoft.com/Mail.Read`, not `{base}/Mail.Read`.
+        "graph_resource": DEFAULT_GRAPH_RESOURCE,
     }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -148,6 +149,11 @@ class Settings:
         "https://login.microsoftonline.com", "Microsoft identity platform authority host."
     )
     graph_api_url: str = _setting("https://graph.microsoft.com/v1.0", "Base URL of Microsoft Graph.")
+    graph_resource: str = _setting(
+        "https://graph.microsoft.com",
+        "The resource Graph scopes are named after (`<resource>/Mail.Read`), whatever `GRAPH_API_URL` is; "
+        "change only for national clouds, e.g. `https://graph.microsoft.us`.",
+    )
 
     def __repr__(self) -> str:
         shown = []
@@ -288,6 +294,12 @@ def _validate(settings: Settings) -> list[str]:
     for name in ("oro_connect_timeout", "oro_read_timeout", "oro_backoff_seconds", "sidebar_time_budget"):
         if getattr(settings, name) <= 0:
             problems.append(f"{env_name(name)} must be greater than 0.")
+    resource = urlsplit(settings.graph_resource)
+    if resource.scheme != "https" or not resource.netloc or resource.path.strip("/") or resource.query:
+        problems.append(
+            f"{env_name('graph_resource')} must be a resource such as https://graph.microsoft.com "
+            "(https, no path: it is not the API's URL)."
+        )
     if settings.oro_max_retries < 0:
         problems.append(f"{env_name('oro_max_retries')} must not be negative.")
     if settings.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

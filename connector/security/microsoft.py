@@ -43,7 +43,9 @@ from urllib3.util.retry import Retry
 logger = logging.getLogger(__name__)
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
-DEFAULT_GRAPH_API_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_GRAPH_RESOURCE = "https://graph.microsoft.com"
+"""What Graph scopes are named after (``https://graph.microsoft.com/Mail.Read``); national clouds have their
+own. Not derived from the URL Graph is called at: a proxy or the sandbox answers there for this resource."""
 API_SCOPE = "access_as_user"
 """The delegated scope our API exposes; the pane asks for ``api://<host>/<client id>/access_as_user``."""
 
@@ -480,7 +482,7 @@ class GraphTokenBroker:
         client_secret: str,
         store: TokenCacheStore,
         authority: str = DEFAULT_AUTHORITY,
-        graph_api_url: str = DEFAULT_GRAPH_API_URL,
+        graph_resource: str = DEFAULT_GRAPH_RESOURCE,
         scopes: Sequence[str] = DEFAULT_GRAPH_SCOPES,
         session: requests.Session | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
@@ -491,8 +493,7 @@ class GraphTokenBroker:
         self._client_secret = client_secret
         self._store = store
         self._authority = authority.rstrip("/")
-        parts = urlsplit(graph_api_url)
-        self._graph_resource = f"{parts.scheme}://{parts.netloc}"
+        self._graph_resource = graph_resource.rstrip("/")
         self._default_scopes = tuple(scopes)
         self._http = _MsalHttpClient(session if session is not None else create_identity_session(), timeout)
 
@@ -500,13 +501,13 @@ class GraphTokenBroker:
     def from_settings(
         cls, settings: Any, *, store: TokenCacheStore, session: requests.Session | None = None
     ) -> GraphTokenBroker:
-        """Built from ``MICROSOFT_CLIENT_ID``/``_SECRET``, ``MICROSOFT_AUTHORITY``, ``GRAPH_API_URL``."""
+        """Built from ``MICROSOFT_CLIENT_ID``/``_SECRET``, ``MICROSOFT_AUTHORITY``, ``GRAPH_RESOURCE``."""
         return cls(
             client_id=settings.microsoft_client_id,
             client_secret=settings.microsoft_client_secret,
             store=store,
             authority=settings.microsoft_authority,
-            graph_api_url=settings.graph_api_url,
+            graph_resource=settings.graph_resource,
             session=session,
         )
 
@@ -514,7 +515,8 @@ class GraphTokenBroker:
         return f"GraphTokenBroker(client_id={self._client_id!r}, resource={self._graph_resource!r})"
 
     def graph_scopes(self, scopes: Sequence[str] | None = None) -> list[str]:
-        """Scopes qualified with the Graph resource of ``GRAPH_API_URL`` (sovereign clouds differ)."""
+        """Scopes qualified with the Graph resource (``GRAPH_RESOURCE``; national clouds differ). Never with
+        ``GRAPH_API_URL``: Entra names scopes after the resource, wherever its API is reached."""
         return [
             scope if "://" in scope else f"{self._graph_resource}/{scope}"
             for scope in (scopes if scopes is not None else self._default_scopes)

@@ -71,3 +71,16 @@ def test_readme_documents_every_setting() -> None:
     documented = set(re.findall(r"`(ORO_CONNECTOR_[A-Z_]+)`", text))
     missing = [name for name, *_ in describe() if name not in documented]
     assert not missing, f"README.md lacks {missing}"
+
+
+def test_graph_resource_is_a_resource_not_the_apis_url() -> None:
+    environ = {"ORO_CONNECTOR_GRAPH_RESOURCE": "https://graph.microsoft.us"}
+    us = load_settings({"mode": "test"}, environ=environ, env_file=None)
+    assert us.graph_resource == "https://graph.microsoft.us"
+    assert load_settings({"mode": "test"}, environ={}, env_file=None).graph_resource == (
+        "https://graph.microsoft.com"
+    )
+    for mistaken in ("https://graph.microsoft.us/v1.0", "graph.microsoft.us", "http://graph.microsoft.us"):
+        with pytest.raises(SettingsError) as caught:
+            load_settings({"mode": "test", "graph_resource": mistaken}, environ={}, env_file=None)
+        assert "ORO_CONNECTOR_GRAPH_RESOURCE must be a resource" in str(caught.value)

@@ -37,13 +37,12 @@ def graph_client(sandbox_server: Any) -> MakeClient:
         path_prefix="/entra",
     )
     graph_url = f"{sandbox_server.url}/sandbox/graph/v1.0"
-    # Scopes are named for Graph's own resource, as the sandbox's Entra issues them; the calls then go
-    # to the sandbox's Graph at its loopback URL.
+    # Scopes are named for Graph's own resource (the broker's default), as the sandbox's Entra issues
+    # them; the calls then go to the sandbox's Graph at its loopback URL.
     broker = GraphTokenBroker(
         client_id=SANDBOX_CLIENT_ID,
         client_secret=SANDBOX_CLIENT_SECRET,
         store=InMemoryTokenCacheStore(),
-        graph_api_url="https://graph.microsoft.com/v1.0",
         session=session,
     )
 

@@ -458,13 +458,14 @@ def test_an_identity_platform_in_trouble_is_unavailable(
         broker.token_for(verifier.verify(assertion), assertion=assertion)
 
 
-def test_graph_scopes_follow_the_configured_graph_url(session: requests.Session) -> None:
+def test_graph_scopes_are_named_after_the_configured_graph_resource(session: requests.Session) -> None:
     settings = load_settings(
         {
             "mode": "test",
             "microsoft_client_id": SANDBOX_CLIENT_ID,
             "microsoft_client_secret": SANDBOX_CLIENT_SECRET,
-            "graph_api_url": "https://graph.microsoft.us/v1.0",
+            "graph_resource": "https://graph.microsoft.us",
+            "graph_api_url": "https://graph-proxy.example.com/v1.0",  # where Graph is called: no bearing
         },
         environ={},
         env_file=None,
@@ -476,6 +477,24 @@ def test_graph_scopes_follow_the_configured_graph_url(session: requests.Session)
     ]
     assert broker.graph_scopes(["Mail.ReadWrite"]) == ["https://graph.microsoft.us/Mail.ReadWrite"]
     assert SANDBOX_CLIENT_SECRET not in repr(broker)
+
+
+def test_graph_scopes_keep_graphs_name_when_graph_is_called_elsewhere(session: requests.Session) -> None:
+    settings = load_settings(
+        {
+            "mode": "test",
+            "microsoft_client_id": SANDBOX_CLIENT_ID,
+            "microsoft_client_secret": SANDBOX_CLIENT_SECRET,
+            "graph_api_url": "http://127.0.0.1:8000/sandbox/graph/v1.0",  # the demo's
+        },
+        environ={},
+        env_file=None,
+    )
+    broker = GraphTokenBroker.from_settings(settings, store=InMemoryTokenCacheStore(), session=session)
+    assert broker.graph_scopes() == [
+        "https://graph.microsoft.com/Mail.Read",
+        "https://graph.microsoft.com/Mail.Send",
+    ]
 
 
 def test_the_exchange_uses_timeouts_too(
