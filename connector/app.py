@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, env_file: str | No
     from addons.outlook.routes import bp as outlook_bp
     from connector.accounts.routes import bp as accounts_bp
     from connector.admin.routes import bp as admin_bp
+    from connector.api import replies as _replies  # noqa: F401  (its routes join the API blueprint)
     from connector.api.routes import bp as api_bp
     from connector.health.routes import bp as health_bp
     from connector.preview.gmail import bp as preview_gmail_bp
@@ -61,7 +63,26 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, env_file: str | No
 
     if settings.sandbox:
         _mount_sandbox(app, settings)
+    _prepare_background_work(app, settings)
     return app
+
+
+def _prepare_background_work(app: Flask, settings: Settings) -> None:
+    """Requests wake the outbox's runners; with ``JOB_RUNNER=thread`` (outside tests, which drive the
+    runner themselves) this process runs one, started by its first request so that it starts after a
+    gunicorn fork, in the process that serves."""
+    from connector.outbox.runner import start_thread_runner, wakeup_for
+
+    app.extensions["connector.wakeup"] = wakeup_for(settings)
+    if settings.job_runner != "thread" or settings.mode == "test":
+        return
+    started = threading.Lock()
+
+    @app.before_request
+    def _start_runner() -> None:
+        if "connector.runner_stop" in app.extensions or not started.acquire(blocking=False):
+            return
+        app.extensions["connector.runner_stop"] = start_thread_runner(app)
 
 
 def settings_of(app: Flask) -> Settings:

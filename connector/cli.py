@@ -164,6 +164,44 @@ def serve() -> None:
     _Server().run()
 
 
+# --- worker -----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Send what is due now, then exit (cron, tests).")
+def worker(once: bool) -> None:
+    """Send the outbox's replies (Graph), retry failed ones and link sent replies to Oro.
+
+    Run one or more next to `serve` with ORO_CONNECTOR_JOB_RUNNER=worker; any number may run at once
+    (each reply is claimed by one). SIGTERM or Ctrl-C stops it after the reply in hand.
+    """
+    import signal
+    import threading
+
+    from connector.db import db
+    from connector.outbox.delivery import DeliveryPolicy
+    from connector.outbox.runner import OutboxWorker, wakeup_for
+
+    app = _app()
+    settings: Settings = app.extensions["connector.settings"]
+    runner = OutboxWorker(
+        app,
+        sessions=lambda: db.session_scope(app),
+        policy=DeliveryPolicy.from_settings(settings),
+        poll_seconds=settings.outbox_poll_seconds,
+        wakeup=wakeup_for(settings),
+    )
+    if once:
+        outcomes = runner.run_once()
+        click.echo(f"outbox: {dict(outcomes) or 'nothing due'}")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"outbox worker {runner.name}: polling every {settings.outbox_poll_seconds:g} s; Ctrl-C stops")
+    runner.run(stop)
+
+
 # --- db ---------------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ PREFIX = "ORO_CONNECTOR_"
 
 Mode = Literal["production", "demo", "test"]
 LogFormat = Literal["auto", "json", "text"]
+JobRunner = Literal["thread", "worker"]
 
 
 def _setting(default: Any, doc: str, *, secret: bool = False, example: str = "") -> Any:
@@ -90,6 +91,23 @@ class Settings:
         "Never enable it on a public deployment.",
     )
     sandbox_seed: int = _setting(42, "Seed of the sandbox's deterministic sample data.")
+    job_runner: JobRunner = _setting(
+        "thread",
+        "Where background work runs (the outbox's Graph sends and retries): `thread`, a thread in each "
+        "web process; `worker`, only in `oro-connector worker` processes (run at least one).",
+    )
+    outbox_max_attempts: int = _setting(
+        8, "Attempts at sending one reply before it is shown as failed (a user can retry it)."
+    )
+    outbox_retry_seconds: float = _setting(
+        15.0, "Seconds before the first retry of a reply that could not be sent; doubles each time, up to 1 h."
+    )
+    outbox_lease_seconds: float = _setting(
+        30.0,
+        "Seconds a send stays claimed without a heartbeat; after that a crashed sender's reply is taken "
+        "over (the provider is asked first whether it went out).",
+    )
+    outbox_poll_seconds: float = _setting(5.0, "Seconds between a worker's looks for replies due to be sent.")
     sidebar_time_budget: float = _setting(
         2.0, "Seconds the sidebar waits for Oro; what is not back by then is shown as not loaded."
     )
@@ -97,7 +115,10 @@ class Settings:
         300.0, "Seconds a user's sidebar for one email is served from the cache (links invalidate it)."
     )
     internal_domains: tuple[str, ...] = _setting(
-        (), "Comma-separated domains of your own company: their addresses are never looked up in Oro."
+        (),
+        "Comma-separated domains of your own company (subdomains included), added to the internal domains "
+        "of the admin page's privacy rules: colleagues there are not looked up in Oro nor linked, and mail "
+        "between colleagues only stays out of Oro.",
     )
     oro_url: str = _setting(
         "", "Oro's base URL, without the back-office prefix.", example="https://oro.example.com"
@@ -291,7 +312,16 @@ def _validate(settings: Settings) -> list[str]:
             problems.append(f"{env_name(name)} must be at least 1.")
     if settings.oro_url and not settings.oro_url.startswith(("http://", "https://")):
         problems.append(f"{env_name('oro_url')} must be an http:// or https:// URL.")
-    for name in ("oro_connect_timeout", "oro_read_timeout", "oro_backoff_seconds", "sidebar_time_budget"):
+    for name in (
+        "oro_connect_timeout",
+        "oro_read_timeout",
+        "oro_backoff_seconds",
+        "sidebar_time_budget",
+        "outbox_retry_seconds",
+        "outbox_lease_seconds",
+        "outbox_poll_seconds",
+        "outbox_max_attempts",
+    ):
         if getattr(settings, name) <= 0:
             problems.append(f"{env_name(name)} must be greater than 0.")
     resource = urlsplit(settings.graph_resource)

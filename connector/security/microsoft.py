@@ -522,8 +522,18 @@ class GraphTokenBroker:
             for scope in (scopes if scopes is not None else self._default_scopes)
         ]
 
+    def token_silently(self, account: str, *, scopes: Sequence[str] | None = None) -> GraphToken:
+        """A Graph token for the user ``account`` (``<oid>.<tid>``) from their stored cache alone, with
+        no request from them: what background work (the outbox) uses. :class:`GraphTokenRefused`
+        (``interaction_required``) when the cache cannot give one: the user must open the pane again."""
+        oid, _, tid = account.partition(".")
+        if not oid or not tid:
+            raise GraphTokenRefused(error="invalid_account", description=f"not an account key: {account!r}")
+        user = EntraUser(oid=oid, tid=tid, name="", preferred_username="", scopes=())
+        return self.token_for(user, assertion=None, scopes=scopes)
+
     def token_for(
-        self, user: EntraUser, *, assertion: str, scopes: Sequence[str] | None = None
+        self, user: EntraUser, *, assertion: str | None, scopes: Sequence[str] | None = None
     ) -> GraphToken:
         """A Graph token for ``user``; ``assertion`` is the access token the pane sent (already verified)."""
         wanted = self.graph_scopes(scopes)
@@ -555,7 +565,12 @@ class GraphTokenBroker:
             accounts = [a for a in app.get_accounts() if a.get("home_account_id") == user.key]
             if accounts:
                 result = app.acquire_token_silent(wanted, account=accounts[0])
-            if not result:
+            if not result and assertion is None:
+                result = {
+                    "error": "interaction_required",
+                    "error_description": "No Graph token is cached for this user: open the add-in again.",
+                }
+            elif not result:
                 result = app.acquire_token_on_behalf_of(assertion, wanted)
         except (requests.RequestException, msal.exceptions.MsalError) as exc:
             raise EntraUnavailable(f"the token endpoint could not be reached: {type(exc).__name__}") from None

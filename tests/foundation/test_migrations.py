@@ -14,6 +14,7 @@ from connector.db import models as _db  # noqa: F401
 from connector.db.migrate import head_revisions, upgrade
 from connector.db.session import Base
 from connector.linking import models as _linking  # noqa: F401
+from connector.outbox import models as _outbox  # noqa: F401
 from connector.sidebar import models as _sidebar  # noqa: F401
 from connector.templates import models as _templates  # noqa: F401
 

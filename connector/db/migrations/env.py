@@ -7,6 +7,7 @@ from connector.audit import models as _audit_models  # noqa: F401
 from connector.db import models  # noqa: F401  (registers the tables on the metadata)
 from connector.db.session import Base, build_engine
 from connector.linking import models as _linking_models  # noqa: F401
+from connector.outbox import models as _outbox_models  # noqa: F401
 from connector.sidebar import models as _sidebar_models  # noqa: F401
 from connector.templates import models as _templates_models  # noqa: F401
 

@@ -1,0 +1,226 @@
+"""Replies sent by the connector for the Outlook pane, ``/api/v1/replies``: recorded, then sent once.
+
+``POST /replies`` renders the template (refusing, with the fields named, when one is missing),
+records the reply in the outbox, commits, and answers 202 at once: a runner sends it through Graph
+(createReply with our Message-ID, then send) and retries it; the pane polls ``GET /replies`` for the
+conversation to show each reply's state. The ``key`` is made by the pane per click, so a retried
+request or a double click is one email.
+
+Request body of ``POST /replies``::
+
+    {"key": "<uuid per click>", "message": <the open message, as for /sidebar>,
+     "template_id": 3, "record": {"type": "order", "id": "7"},   # or "text": "plain reply"
+     "to": ["a@b.example"], "cc": [], "locale": "de_DE"}       # optional
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, current_app, g, jsonify, request
+
+from connector.api.auth import Caller, current_caller
+from connector.api.errors import ApiError
+from connector.api.routes import _json_body, _open_message, bp
+from connector.api.schemas import REQUEST_SCHEMAS, InvalidInput
+from connector.app_services import services
+from connector.db import db
+from connector.mail.addresses import EmailAddress
+from connector.mail.compose import html_to_text, reply_subject
+from connector.oro.records import RECORD_TYPES
+from connector.outbox.operations import (
+    OutboxError,
+    Reply,
+    SendConflict,
+    SendNotFound,
+    dismiss_send,
+    enqueue_reply,
+    record_of,
+    retry_send,
+    sends_in_thread,
+)
+from connector.security.microsoft import GraphTokenRefused
+from connector.templates.errors import TemplateError, TemplateNotFound
+from connector.templates.operations import get_template, render_template
+from connector.templates.rendering import RenderContext, Sender
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 100_000
+_ADDRESS_LIST = {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 320}}
+REQUEST_SCHEMAS["ReplyRequest"] = {
+    "type": "object",
+    "required": ["key", "message"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {"type": "string", "minLength": 1, "maxLength": 200},
+        "message": {"$ref": "#/components/schemas/Message"},
+        "template_id": {"type": ["integer", "null"], "minimum": 1},
+        "record": {
+            "type": ["object", "null"],
+            "required": ["type", "id"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"type": "string", "maxLength": 40},
+                "id": {"type": "string", "minLength": 1, "maxLength": 64},
+            },
+        },
+        "text": {"type": ["string", "null"], "maxLength": MAX_TEXT},
+        "to": _ADDRESS_LIST,
+        "cc": _ADDRESS_LIST,
+        "locale": {"type": ["string", "null"], "maxLength": 20},
+    },
+}
+
+
+@bp.post("/replies")
+def send_reply() -> Response:
+    caller = current_caller()
+    data = _json_body("ReplyRequest")
+    message = _open_message(caller, data["message"])
+    context = message.context
+    if not message.item_id:
+        raise InvalidInput([{"field": "message.item_id", "message": "is required to reply through Outlook"}])
+    to = _addresses(data.get("to"), "to") or _default_recipients(caller, context.sender, context.to)
+    if not to:
+        raise InvalidInput([{"field": "to", "message": "names nobody to reply to"}])
+    html, text, template_id, template_name = _body(caller, data)
+    _prime_graph_token(caller)
+    reply = Reply(
+        provider="graph",
+        mailbox=caller.mailbox,
+        account=caller.entra.key,
+        reply_to=message.item_id,
+        thread_id=context.thread_id,
+        subject=reply_subject(context.subject),
+        to=to,
+        cc=_addresses(data.get("cc"), "cc"),
+        html=html,
+        text=text,
+        in_reply_to=context.message_id,
+        references=tuple(dict.fromkeys((*context.references, context.message_id))),
+        template_id=template_id,
+        template_name=template_name,
+    )
+    domain = services().settings.public_url.split("//")[-1].split("/")[0].split(":")[0] or "oro-connector"
+    try:
+        row = enqueue_reply(db.session, user=caller.user, key=data["key"], reply=reply, domain=domain)
+    except OutboxError as exc:
+        raise ApiError("invalid_request", str(exc), status=400) from None
+    db.session.commit()  # recorded before anything can send it
+    current_app.extensions["connector.wakeup"].notify()
+    response = jsonify({"send": record_of(row).to_dict()})
+    response.status_code = 202
+    return response
+
+
+@bp.get("/replies")
+def list_replies() -> Response:
+    caller = current_caller()
+    thread = request.args.get("conversationId", "").strip()
+    if not thread or len(thread) > 400:
+        raise InvalidInput([{"field": "conversationId", "message": "is required (at most 400 characters)"}])
+    sends = sends_in_thread(db.session, user=caller.user, thread_id=thread)
+    return jsonify({"sends": [s.to_dict() for s in sends]})
+
+
+@bp.post("/replies/<int:send_id>/retry")
+def retry_reply(send_id: int) -> Response:
+    caller = current_caller()
+    row = _own_action(lambda: retry_send(db.session, send_id=send_id, user=caller.user))
+    db.session.commit()
+    current_app.extensions["connector.wakeup"].notify()
+    return jsonify({"send": record_of(row).to_dict()})
+
+
+@bp.post("/replies/<int:send_id>/dismiss")
+def dismiss_reply(send_id: int) -> Response:
+    caller = current_caller()
+    row = _own_action(lambda: dismiss_send(db.session, send_id=send_id, user=caller.user))
+    return jsonify({"send": record_of(row).to_dict()})
+
+
+def _own_action(action: Any) -> Any:
+    try:
+        return action()
+    except SendNotFound as exc:
+        raise ApiError("not_found", str(exc), status=404) from None
+    except SendConflict as exc:
+        raise ApiError("conflict", str(exc), status=409) from None
+
+
+def _addresses(values: list[str] | None, field: str) -> tuple[EmailAddress, ...]:
+    found = []
+    for index, text in enumerate(values or []):
+        address = EmailAddress.parse(text)
+        if address is None:
+            raise InvalidInput([{"field": f"{field}[{index}]", "message": "is not an email address"}])
+        found.append(address)
+    return tuple(found)
+
+
+def _default_recipients(
+    caller: Caller, sender: EmailAddress | None, to: tuple[EmailAddress, ...]
+) -> tuple[EmailAddress, ...]:
+    """Reply to the sender; on one's own message, to the people it went to."""
+    own = EmailAddress.parse(caller.mailbox)
+    if sender is not None and (own is None or sender.key != own.key):
+        return (sender,)
+    return tuple(a for a in to if own is None or a.key != own.key)
+
+
+def _body(caller: Caller, data: dict[str, Any]) -> tuple[str | None, str, int | None, str]:
+    """(html, text, template id, template name) of the reply; a template is rendered strictly."""
+    template_id = data.get("template_id")
+    if template_id is None:
+        text = (data.get("text") or "").strip()
+        if not text:
+            raise InvalidInput([{"field": "text", "message": "is required when no template is chosen"}])
+        return None, text, None, ""
+    try:
+        template = get_template(db.session, user=caller.user, template_id=int(template_id))
+    except TemplateNotFound:
+        raise ApiError("not_found", f"There is no template {template_id} you may use.", status=404) from None
+    record = None
+    wanted = data.get("record")
+    if wanted:
+        kind = RECORD_TYPES.get(wanted["type"])
+        if kind is None:
+            raise InvalidInput([{"field": "record.type", "message": "is not a record type"}])
+        record = services().oro_for(caller.user).get_record(kind, id=wanted["id"])
+    sender = Sender(
+        name=caller.entra.name or caller.user.display_name or caller.mailbox, email=caller.mailbox
+    )
+    context = RenderContext(record=record, sender=sender, app_url=services().settings.public_url)
+    try:
+        rendered = render_template(template, context=context, locale=data.get("locale"))
+    except TemplateError as exc:
+        raise ApiError("template_unusable", str(exc), status=422) from None
+    if rendered.missing:
+        names = ", ".join(rendered.missing)
+        raise ApiError(
+            "template_fields_missing",
+            f"Fill in or remove these fields before sending: {names}.",
+            status=422,
+            missing=list(rendered.missing),
+        )
+    if rendered.format == "html":
+        return rendered.body, html_to_text(rendered.body), template.id, template.name
+    return None, rendered.body, template.id, template.name
+
+
+def _prime_graph_token(caller: Caller) -> None:
+    """Exchange the pane's token on-behalf-of now, so the runner finds a renewable Graph token in the
+    user's cache; a refusal (consent, conditional access) is the user's to fix, and said now."""
+    assertion = (request.headers.get("Authorization") or "").partition(" ")[2].strip()
+    try:
+        services().graph_broker.token_for(caller.entra, assertion=assertion)
+    except GraphTokenRefused as exc:
+        raise ApiError(
+            "graph_consent_required",
+            "Outlook has not allowed the connector to send mail for you yet: " + exc.description,
+            status=403,
+            claims=exc.claims,
+        ) from None
+    g.graph_token_primed = True
