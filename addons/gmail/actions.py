@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from addons.gmail import cards, screens
+from addons.gmail import cards, reply, screens
 from addons.gmail.context import ActionStateExpired, ActionStateInvalid, AddonRequest
 from connector.app_services import services
 from connector.linking import operations as linking
@@ -206,6 +206,25 @@ def on_insert_template(req: AddonRequest, params: Mapping[str, str]) -> cards.Ad
     return cards.DraftInsert(html_body=body, notification=text)
 
 
+def on_reply_templates(req: AddonRequest, params: Mapping[str, str]) -> cards.AddonResponse:
+    """The templates to reply to the open message with."""
+    return cards.Navigate(card=reply.templates_card(req), verb="push")
+
+
+def on_preview_reply(req: AddonRequest, params: Mapping[str, str]) -> cards.AddonResponse:
+    """The reply a template makes for this message's recipient, with what is missing named."""
+    (template_id,) = _required(params, "template")
+    return cards.Navigate(card=reply.preview_card(req, template_id), verb="push")
+
+
+def on_send_reply(req: AddonRequest, params: Mapping[str, str]) -> cards.AddonResponse:
+    """Send the previewed reply in this thread, exactly once for this button's key."""
+    template_id, key = _required(params, "template", "key")
+    text = reply.send(req, template_id, key)
+    services().sidebar.invalidate(req.user)
+    return cards.Navigate(card=screens.root_card(req, fresh=True), root=True, notification=text)
+
+
 HANDLERS: Mapping[str, Handler] = MappingProxyType(
     {
         "on_refresh": on_refresh,
@@ -219,6 +238,9 @@ HANDLERS: Mapping[str, Handler] = MappingProxyType(
         "on_add_note": on_add_note,
         "on_create_record": on_create_record,
         "on_insert_template": on_insert_template,
+        "on_reply_templates": on_reply_templates,
+        "on_preview_reply": on_preview_reply,
+        "on_send_reply": on_send_reply,
     }
 )
 """Every handler a button can name. A state naming anything else is refused."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
 
-from addons.gmail import actions, cards, screens
+from addons.gmail import actions, cards, reply, screens
 from addons.gmail.context import ActionSigner, ActionStateInvalid, AddonRequest, Root
 from connector.accounts.operations import user_for_identity
 from connector.accounts.tokens import token_key
@@ -139,6 +139,8 @@ def _answer(response: cards.AddonResponse) -> Response:
 
 def _trigger(root: Root) -> Response:
     req = verified_request(root)
+    if root == "message" and req.message_id:
+        _finish_replies(req)
     try:
         card = screens.root_card(req)
     except Exception as exc:
@@ -148,6 +150,18 @@ def _trigger(root: Root) -> Response:
         db.session.rollback()
         card = replacement
     return _answer(cards.TriggerCard(card))
+
+
+def _finish_replies(req: AddonRequest) -> None:
+    """Finish the user's replies whose sending died (or waits for a retry) while this request has
+    Gmail's tokens: Gmail is asked first whether each went out. Never in the way of the card."""
+    try:
+        done = reply.send_now(req)
+    except Exception:
+        logger.exception("could not finish %s's waiting Gmail replies", req.user)
+        return
+    if done:
+        logger.info("finished waiting Gmail replies of %s: %s", req.user, done)
 
 
 @bp.post(HOMEPAGE_PATH)

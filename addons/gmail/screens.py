@@ -129,7 +129,9 @@ def message_card(req: AddonRequest, *, fresh: bool = False) -> cards.Card:
     view: SidebarView = services().sidebar.open_message(
         req.session, user=req.user, oro=client, message=context, mail=mail, fresh=fresh
     )
-    return cards.message_card(view, branding=req.branding, actions=req)
+    card = cards.message_card(view, branding=req.branding, actions=req)
+    reply = cards.Button("Reply with a template", req.action("on_reply_templates"))
+    return card.add(cards.Section(header="Reply").add(cards.ButtonList((reply,))))
 
 
 def home_card(req: AddonRequest) -> cards.Card:
