@@ -3,6 +3,7 @@ demo serves it under ``/sandbox/gmail``, which is ``ORO_CONNECTOR_GMAIL_API_URL`
 
 Paths, relative to the mount, as on ``https://gmail.googleapis.com``:
 
+- ``GET  /gmail/v1/users/{userId}/messages?q=...&maxResults=&pageToken=&includeSpamTrash=&labelIds=``
 - ``GET  /gmail/v1/users/{userId}/messages/{id}?format=minimal|metadata|full|raw&metadataHeaders=...``
 - ``GET  /gmail/v1/users/{userId}/threads/{id}?format=...``
 - ``POST /gmail/v1/users/{userId}/messages/send``   ``{"raw": base64url RFC 822, "threadId": ...}``
@@ -11,7 +12,9 @@ Paths, relative to the mount, as on ``https://gmail.googleapis.com``:
 Authorisation is checked as an add-on's calls are: ``Authorization: Bearer <userOAuthToken>`` must be a
 live token of the sandbox Google (``world.google.grant_for``) with a scope that allows the call; a read
 under one of the ``gmail.addons.current.*`` scopes also needs ``X-Goog-Gmail-Access-Token``, the
-event's per-message token, for that very message (or its thread). Errors come in Google's JSON shape.
+event's per-message token, for that very message (or its thread). Listing and searching need a
+whole-mailbox scope (``gmail.readonly``, ``gmail.modify``, ``mail.google.com``) or ``gmail.metadata``,
+which may list but not search (``q``). Errors come in Google's JSON shape.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import time
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -38,7 +42,10 @@ ADDON_READ_SCOPES = frozenset(
 MAILBOX_READ_SCOPES = frozenset(
     {_AUTH + "gmail.readonly", _AUTH + "gmail.modify", "https://mail.google.com/"}
 )
-METADATA_ONLY_SCOPES = frozenset({_AUTH + "gmail.addons.current.message.metadata", _AUTH + "gmail.metadata"})
+METADATA_SCOPE = _AUTH + "gmail.metadata"
+METADATA_ONLY_SCOPES = frozenset({_AUTH + "gmail.addons.current.message.metadata", METADATA_SCOPE})
+LIST_SCOPES = MAILBOX_READ_SCOPES | {METADATA_SCOPE}
+"""``users.messages.list`` (``q`` needs one of MAILBOX_READ_SCOPES)."""
 SEND_SCOPES = frozenset(
     {_AUTH + "gmail.send", _AUTH + "gmail.compose", _AUTH + "gmail.modify", "https://mail.google.com/"}
 )
@@ -51,6 +58,8 @@ DRAFT_SCOPES = frozenset(
     }
 )
 _GMAIL_ID = re.compile(r"^[0-9a-f]{1,32}$")
+_PAGE_TOKEN = re.compile(r"^[0-9]{20}$")
+MAX_RESULTS = 500
 
 
 class GmailApiError(Exception):
@@ -165,6 +174,35 @@ def create_gmail_blueprint(gmail: SandboxGmail, google: GoogleTokenIssuer) -> Bl
             raise GmailApiError(400, "Invalid id value", reason="invalidArgument")
         return value
 
+    @blueprint.get("/gmail/v1/users/<user_id>/messages")
+    def list_messages(user_id: str) -> Response:
+        grant = user_grant(user_id)
+        scopes = set(grant.scopes)
+        query = request.args.get("q", "")
+        if not scopes & LIST_SCOPES:
+            raise _insufficient_scope()
+        if query and not scopes & MAILBOX_READ_SCOPES:
+            raise GmailApiError(403, "Metadata scope does not support 'q' parameter", reason="forbidden")
+        size = _whole_number(request.args.get("maxResults", "100"), "max_results")
+        size = min(max(size, 1), MAX_RESULTS)
+        token = request.args.get("pageToken", "")
+        if token and not _PAGE_TOKEN.match(token):
+            raise GmailApiError(400, "Invalid pageToken", reason="invalidArgument")
+        start = int(token) if token else 0
+        found = gmail.search(
+            grant.email,
+            query=query,
+            label_ids=request.args.getlist("labelIds"),
+            include_spam_trash=_flag(request.args.get("includeSpamTrash", "false"), "include_spam_trash"),
+        )
+        page = found[start : start + size]
+        answer: dict[str, Any] = {"resultSizeEstimate": len(found)}
+        if page:
+            answer = {"messages": [{"id": m.id, "threadId": m.thread_id} for m in page], **answer}
+        if start + size < len(found):
+            answer["nextPageToken"] = f"{start + size:020d}"
+        return jsonify(answer)
+
     @blueprint.get("/gmail/v1/users/<user_id>/messages/<message_id>")
     def get_message(user_id: str, message_id: str) -> Response:
         grant = user_grant(user_id)
@@ -199,6 +237,9 @@ def create_gmail_blueprint(gmail: SandboxGmail, google: GoogleTokenIssuer) -> Bl
             raise _insufficient_scope()
         body = request.get_json(silent=True) or {}
         stored = gmail.store_sent(grant.email, _raw(body.get("raw")), thread_id=body.get("threadId"))
+        delay = gmail.answer_delay
+        if delay:
+            time.sleep(delay)  # sent, but the answer is late: see SandboxGmail.configure
         return jsonify({"id": stored.id, "threadId": stored.thread_id, "labelIds": list(stored.label_ids)})
 
     @blueprint.post("/gmail/v1/users/<user_id>/drafts")
@@ -222,3 +263,17 @@ def _raw(value: Any) -> bytes:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError):
         raise GmailApiError(400, "Invalid raw payload: not base64url", reason="invalidArgument") from None
+
+
+def _whole_number(value: str, field: str) -> int:
+    if not value.strip().isdigit():
+        raise GmailApiError(400, f"Invalid value at '{field}' ({value})", reason="invalidArgument")
+    return int(value)
+
+
+def _flag(value: str, field: str) -> bool:
+    """A boolean query parameter as Google's APIs read one."""
+    lowered = value.strip().lower()
+    if lowered not in ("true", "false", "1", "0"):
+        raise GmailApiError(400, f"Invalid value at '{field}' ({value})", reason="invalidArgument")
+    return lowered in ("true", "1")
