@@ -51,3 +51,8 @@ class TooManyAttempts(AdminError):
 class UnknownUser(AdminError):
     code = "unknown_user"
     status = 404
+
+
+class UnknownSend(AdminError):
+    code = "unknown_send"
+    status = 404

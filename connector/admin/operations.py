@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from connector.accounts.operations import user_for_identity
 from connector.accounts.tokens import PROVIDER as ORO_PROVIDER
-from connector.admin.errors import NotAnAdmin, SettingsInvalid, SignInFailed, UnknownUser
+from connector.admin.errors import NotAnAdmin, SettingsInvalid, SignInFailed, UnknownSend, UnknownUser
 from connector.admin.models import StoredSetting
 from connector.admin.schemas import FIELDS, SECTIONS, Section, SettingsForm, TemplateForm
 from connector.audit.models import AuditEntry
@@ -48,6 +48,15 @@ from connector.oro import (
     pkce_challenge,
 )
 from connector.oro import User as OroUser
+from connector.outbox.models import OutboxMessage
+from connector.outbox.operations import (
+    OutboxHealth,
+    SendRecord,
+    dismiss_send,
+    outbox_health,
+    retry_send,
+    unresolved_sends,
+)
 from connector.security.credentials import delete_secret, save_secret
 from connector.security.microsoft import application_id_uri
 from connector.security.secrets import SecretBox
@@ -780,3 +789,87 @@ def privacy_view(session: Session) -> PrivacyView:
     for rule in session.scalars(query):
         rules.setdefault(rule.kind, []).append(rule)
     return PrivacyView(load_policy(session, user=None), rules)
+
+
+# --- the outbox ----------------------------------------------------------------------------------------
+
+HOST_OF_PROVIDER = {"gmail": "Gmail", "graph": "Outlook"}
+
+
+@dataclass(frozen=True)
+class UnresolvedSend:
+    """A reply not sent yet, or failed and not dismissed, with whose it is."""
+
+    send: SendRecord
+    owner: str  # the address of the user who sent it
+    host: str  # "Gmail" or "Outlook"
+
+    @property
+    def can_act(self) -> bool:
+        """Retry and dismiss apply to failed replies only; the others are still being tried."""
+        return self.send.state == "failed"
+
+
+@dataclass(frozen=True)
+class OutboxPanel:
+    health: OutboxHealth
+    unresolved: list[UnresolvedSend]
+
+
+def outbox_panel(session: Session, *, limit: int = 50) -> OutboxPanel:
+    """The outbox at a glance and the replies someone should look at, oldest first."""
+    sends = unresolved_sends(session, limit=limit)
+    owners: dict[int, tuple[str, str]] = {
+        row_id: (email, provider)
+        for row_id, email, provider in session.execute(
+            select(OutboxMessage.id, User.email, OutboxMessage.provider)
+            .join(User, User.id == OutboxMessage.user_id)
+            .where(OutboxMessage.id.in_([s.id for s in sends]))
+        )
+    }
+    rows = []
+    for send in sends:
+        email, provider = owners.get(send.id, ("", ""))
+        rows.append(UnresolvedSend(send, email, HOST_OF_PROVIDER.get(provider, provider)))
+    return OutboxPanel(outbox_health(session), rows)
+
+
+def _audit_send(session: Session, *, actor: User, action: str, row: OutboxMessage) -> None:
+    # Who, which mailbox and how far it got; never the reply's text.
+    record_audit(
+        session,
+        actor=actor,
+        action=action,
+        subject=f"reply:{row.id}",
+        details={
+            "owner": row.user.email,
+            "mailbox": row.mailbox,
+            "host": HOST_OF_PROVIDER.get(row.provider, row.provider),
+            "attempts": row.attempts,
+            "error": row.last_error[:500],
+        },
+    )
+
+
+def retry_send_as_admin(session: Session, *, actor: User, send_id: int) -> OutboxMessage:
+    """Give someone's failed reply another attempt now. Audited. :class:`UnknownSend` when there is no
+    such reply; ``SendConflict`` (from the outbox) when it is not failed."""
+    row = _outbox_row(session, send_id)
+    retry_send(session, send_id=row.id)
+    _audit_send(session, actor=actor, action="outbox.retry", row=row)
+    return row
+
+
+def dismiss_send_as_admin(session: Session, *, actor: User, send_id: int) -> OutboxMessage:
+    """Stop showing someone's failed reply; it will not be sent. Audited."""
+    row = _outbox_row(session, send_id)
+    dismiss_send(session, send_id=row.id)
+    _audit_send(session, actor=actor, action="outbox.dismiss", row=row)
+    return row
+
+
+def _outbox_row(session: Session, send_id: int) -> OutboxMessage:
+    row = session.get(OutboxMessage, send_id)
+    if row is None:
+        raise UnknownSend(f"There is no reply {send_id}.")
+    return row

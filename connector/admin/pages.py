@@ -12,6 +12,7 @@ from flask import Response
 from connector.admin import operations
 from connector.admin.models import StoredSetting
 from connector.admin.schemas import SECTIONS, Section, SettingField, TemplateForm
+from connector.outbox.models import OutboxMessage
 from connector.settings import Settings, env_name
 from connector.templates.errors import TemplateError, TemplateInvalid
 from connector.templates.models import EmailTemplate
@@ -169,3 +170,14 @@ def template_problems(exc: TemplateError) -> list[str]:
     if isinstance(exc, TemplateInvalid) and exc.problems:
         return [exc.message, *exc.problems]
     return [exc.message]
+
+
+def retried_message(row: OutboxMessage) -> str:
+    """What happens next to a reply an admin retried: Outlook's are sent by the runner, Gmail's can only
+    be sent with the tokens of their sender's next add-on request."""
+    if row.provider == "gmail":
+        return (
+            f"Reply {row.id} of {row.user.email} will be tried again when they next open its conversation "
+            "with the Gmail add-on: Gmail replies are sent with their own permission only."
+        )
+    return f"Reply {row.id} of {row.user.email} will be tried again within a few seconds."

@@ -42,6 +42,7 @@ from connector.linking import operations as linking
 from connector.linking.errors import LinkingError
 from connector.linking.policy import RuleKind
 from connector.oro import OroAuthExpired, OroAuthRejected, OroClient, OroError
+from connector.outbox.operations import SendConflict
 from connector.templates import operations as template_ops
 from connector.templates.errors import TemplateError
 from connector.templates.models import EmailTemplate
@@ -119,6 +120,8 @@ def _settings_saved(_exc: BaseException | None) -> None:
     # After the commit (teardown runs after the response's commit point): every process reads again.
     if g.get("admin_settings_changed"):
         services().cache.bump(ADMIN_SETTINGS_OWNER)
+    if g.get("outbox_changed"):
+        current_app.extensions["connector.wakeup"].notify()  # a retried reply is due now
 
 
 @bp.context_processor
@@ -256,6 +259,7 @@ def status() -> str:
         database=check_database(db.engine()),
         users=operations.list_users(db.session),
         errors=recent.newest_first() if recent else [],
+        outbox=operations.outbox_panel(db.session),
     )
 
 
@@ -263,6 +267,29 @@ def status() -> str:
 def status_refresh() -> BaseResponse:
     _oro_verdict(fresh=True)
     return redirect(url_for("admin.status"), code=303)
+
+
+@bp.post("/outbox/<int:send_id>/retry")
+def outbox_retry(send_id: int) -> BaseResponse:
+    try:
+        row = operations.retry_send_as_admin(db.session, actor=g.admin, send_id=send_id)
+    except SendConflict as exc:
+        flash(str(exc), "problem")
+    else:
+        g.outbox_changed = True
+        flash(pages.retried_message(row), "ok")
+    return redirect(url_for("admin.status", _anchor="outbox-heading"), code=303)
+
+
+@bp.post("/outbox/<int:send_id>/dismiss")
+def outbox_dismiss(send_id: int) -> BaseResponse:
+    try:
+        row = operations.dismiss_send_as_admin(db.session, actor=g.admin, send_id=send_id)
+    except SendConflict as exc:
+        flash(str(exc), "problem")
+    else:
+        flash(f"Reply {row.id} of {row.user.email} is dismissed: it will not be sent.", "ok")
+    return redirect(url_for("admin.status", _anchor="outbox-heading"), code=303)
 
 
 # --- settings pages -------------------------------------------------------------------------------------

@@ -16,7 +16,14 @@ from connector.admin.routes import PUBLIC_ENDPOINTS
 from connector.db import db
 from tests.admin.conftest import csrf_of
 
-ARGUMENTS = {"user_id": "1", "template_id": "1", "section": "oro", "fmt": "xml", "filename": "admin.css"}
+ARGUMENTS = {
+    "user_id": "1",
+    "template_id": "1",
+    "send_id": "1",
+    "section": "oro",
+    "fmt": "xml",
+    "filename": "admin.css",
+}
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -59,6 +66,8 @@ def routes(admin_app: Flask) -> list[tuple[Rule, str, str]]:
         "admin.gmail_deployment",
         "admin.outlook_manifest",
         "admin.template_preview",
+        "admin.outbox_retry",
+        "admin.outbox_dismiss",
     ):
         assert expected in endpoints
     return found
