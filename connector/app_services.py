@@ -101,7 +101,6 @@ class Services:
     @cached_property
     def sidebar(self) -> SidebarService:
         policy = SidebarPolicy(
-            internal_domains=frozenset(d.lower() for d in self.settings.internal_domains),
             time_budget=self.settings.sidebar_time_budget,
             cache_seconds=self.settings.sidebar_cache_seconds,
         )

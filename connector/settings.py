@@ -307,6 +307,14 @@ def _validate(settings: Settings) -> list[str]:
                 f"{env_name('encryption_keys')}: key {position} is not a Fernet key (32 url-safe "
                 "base64-encoded bytes; `oro-connector keys generate` prints one)."
             )
+    if settings.internal_domains:
+        from connector.linking.policy import normalise_domain
+
+        for value in settings.internal_domains:
+            try:
+                normalise_domain(value)
+            except ValueError:
+                problems.append(f"{env_name('internal_domains')}: {value!r} is not a domain.")
     for name in ("port", "workers", "admin_session_minutes", "admin_signin_attempts"):
         if getattr(settings, name) < 1:
             problems.append(f"{env_name(name)} must be at least 1.")

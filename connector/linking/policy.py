@@ -6,8 +6,9 @@ One place decides, on the server, for every write (link, stickiness, create from
   never-logged address anywhere on it (from, to, cc, bcc) is not written to Oro at all: not logged, not
   linked, no record created from it. A domain entry covers its subdomains; an address entry also
   covers the address with a ``+tag``.
-- **Internal domains**: colleagues are never linked or created as records, and an email between
-  colleagues only stays out of Oro (no over-tracking of internal forwards).
+- **Internal domains**: colleagues are never linked, looked up or created as records, and an email between
+  colleagues only stays out of Oro (no over-tracking of internal forwards). They are the admin page's
+  entries and ``ORO_CONNECTOR_INTERNAL_DOMAINS`` together: the sidebar and linking both read them here.
 - **Body**: ``none`` (headers only), ``text`` (plain text, the quoted earlier messages cut off: they are
   in Oro as messages of their own) or ``full`` (the HTML body as sent).
 - **Attachments**: ``none``, ``names`` (listed at the end of the body, when there is one) or ``content``
@@ -226,8 +227,17 @@ class PrivacyPolicy:
         return EmailBody(text, "text") if text else None
 
 
+def configured_internal_domains() -> frozenset[str]:
+    """``ORO_CONNECTOR_INTERNAL_DOMAINS`` of the running app, normalised like the admin page's entries
+    (settings validation has refused any that is not a domain)."""
+    from connector.app_services import settings  # late: app_services builds the sidebar, which needs us
+
+    return frozenset(normalise_domain(value) for value in settings().internal_domains)
+
+
 def load_policy(session: Session, *, user: User | None) -> PrivacyPolicy:
-    """The admin's settings and lists, plus ``user``'s own never-log list."""
+    """The admin's settings and lists, plus ``user``'s own never-log list. The internal domains are the
+    admin page's and ``ORO_CONNECTOR_INTERNAL_DOMAINS`` together (needs the app's context)."""
     settings = session.get(PrivacySettings, SETTINGS_ROW_ID)
     scopes = [ORG_SCOPE] + ([user_scope(user)] if user is not None else [])
     rules = session.scalars(select(PrivacyRule).where(or_(*(PrivacyRule.scope == s for s in scopes))))
@@ -244,7 +254,7 @@ def load_policy(session: Session, *, user: User | None) -> PrivacyPolicy:
         attachment_max_bytes=settings.attachment_max_bytes if settings else DEFAULT_ATTACHMENT_MAX_BYTES,
         never_log_addresses=values(True, "address"),
         never_log_domains=values(True, "domain"),
-        internal_domains=values(True, "internal_domain"),
+        internal_domains=values(True, "internal_domain") | configured_internal_domains(),
         own_never_log_addresses=values(False, "address"),
         own_never_log_domains=values(False, "domain"),
     )

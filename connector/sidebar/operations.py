@@ -92,7 +92,7 @@ class SidebarService:
 
         def reason(address: EmailAddress) -> str | None:
             found = privacy.exclusion(address)
-            return found.reason if found else self.policy.exclusion(address)
+            return found.reason if found else None
 
         participants = message.participants()
         reasons = {address.key: reason(address) for address, _ in participants}

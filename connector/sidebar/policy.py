@@ -1,4 +1,8 @@
-"""Which participants the sidebar looks up, and how long it may wait for Oro."""
+"""How the sidebar looks people up, and how long it may wait for Oro.
+
+Who is not looked up at all (never-logged addresses, colleagues at internal domains) is the privacy
+policy's call, :mod:`connector.linking.policy`, the same one linking follows.
+"""
 
 from __future__ import annotations
 
@@ -37,17 +41,10 @@ FREEMAIL_DOMAINS = frozenset(
 
 @dataclass(frozen=True)
 class SidebarPolicy:
-    internal_domains: frozenset[str] = frozenset()
     time_budget: float = 2.0
     cache_seconds: float = 300.0
     stale_seconds: float = 7 * 24 * 3600.0
     max_orders: int = 10
-
-    def exclusion(self, address: EmailAddress) -> str | None:
-        """Why ``address`` is kept out of Oro look-ups, or None."""
-        if address.domain in self.internal_domains:
-            return f"Internal address ({address.display_domain}): colleagues are not looked up."
-        return None
 
     def domain_fallback(self, address: EmailAddress) -> bool:
         return address.domain not in FREEMAIL_DOMAINS

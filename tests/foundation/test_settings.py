@@ -84,3 +84,11 @@ def test_graph_resource_is_a_resource_not_the_apis_url() -> None:
         with pytest.raises(SettingsError) as caught:
             load_settings({"mode": "test", "graph_resource": mistaken}, environ={}, env_file=None)
         assert "ORO_CONNECTOR_GRAPH_RESOURCE must be a resource" in str(caught.value)
+
+
+def test_internal_domains_that_are_not_domains_stop_the_start() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            {"mode": "test", "internal_domains": "acme.example, acme corp"}, environ={}, env_file=None
+        )
+    assert caught.value.problems == ["ORO_CONNECTOR_INTERNAL_DOMAINS: 'acme corp' is not a domain."]
