@@ -1,4 +1,5 @@
-"""The Gmail API as the add-on uses it: read the open message, its thread, send a reply, create a draft.
+"""The Gmail API as the add-on uses it: read the open message, its thread, send a reply, create a draft,
+and find out whether a message with our Message-ID already went out.
 
 One :class:`GmailReader` serves one add-on request, with that request's tokens: the event's
 ``userOAuthToken`` as the bearer token and ``gmail.accessToken`` in ``X-Goog-Gmail-Access-Token``
@@ -10,6 +11,10 @@ stands in without a code change.
 Failures are typed (:class:`GmailError` and its subclasses), each with a stable ``code``. Consent is
 granular: when the event says which scopes the user granted and the one a call needs is missing, the
 call is not even tried and :class:`GmailScopeMissing` names the scopes to ask for.
+
+A send is never repeated by the client library: google-api-python-client retries a request on a
+timeout or a 5xx, and for ``messages.send`` that can mail the same reply twice (Gmail may have
+accepted the first). The outbox decides about a resend, after :meth:`GmailReader.find_sent`.
 """
 
 from __future__ import annotations
@@ -47,11 +52,15 @@ BODY_SCOPES = (READ_SCOPE, ACTION_SCOPE)
 """Any one of these lets it read the body too (``metadata`` does not)."""
 SEND_SCOPES = (SEND_SCOPE, _AUTH + "gmail.compose", _AUTH + "gmail.modify", "https://mail.google.com/")
 DRAFT_SCOPES = (COMPOSE_SCOPE, _AUTH + "gmail.compose", _AUTH + "gmail.modify", "https://mail.google.com/")
+SEARCH_SCOPES = (_AUTH + "gmail.readonly", _AUTH + "gmail.modify", "https://mail.google.com/")
+"""Any one of these lets the connector search the mailbox (``messages.list`` with ``q``); the add-on's
+per-message scopes and ``gmail.metadata`` do not."""
 
 METADATA_HEADERS = ("From", "To", "Cc", "Bcc", "Subject", "Date", "Message-ID", "References", "In-Reply-To")
 """The headers the sidebar and linking read (``metadataHeaders`` of a metadata read)."""
 
 _LEGACY_ID = re.compile(r"^(?:msg|thread)-[a-z]:(\d+)$")
+_MAX_SEARCH_PAGES = 10
 
 Format = Literal["metadata", "full"]
 
@@ -257,7 +266,8 @@ class GmailReader:
 
     def message(self, message_id: str, *, fmt: Format = "metadata") -> GmailMessage:
         """``users.messages.get``: the headers (``metadata``) or the whole message (``full``)."""
-        self.require_scope(HEADER_SCOPES if fmt == "metadata" else BODY_SCOPES, "read the open message")
+        scopes = HEADER_SCOPES if fmt == "metadata" else BODY_SCOPES
+        self.require_scope(scopes, "read the open message")
         messages = self._service_handle().users().messages()
         if fmt == "metadata":
             call = messages.get(
@@ -268,7 +278,7 @@ class GmailReader:
             )
         else:
             call = messages.get(userId="me", id=gmail_id(message_id), format="full")
-        return GmailMessage.from_resource(self._execute(call, "read the message"))
+        return GmailMessage.from_resource(self._execute(call, "read the message", scopes=scopes))
 
     def thread(self, thread_id: str) -> list[GmailMessage]:
         """``users.threads.get`` in ``metadata``: the thread's messages, oldest first. The per-message
@@ -282,20 +292,53 @@ class GmailReader:
                 userId="me", id=gmail_id(thread_id), format="metadata", metadataHeaders=list(METADATA_HEADERS)
             )
         )
-        found = self._execute(call, "read the conversation")
+        found = self._execute(call, "read the conversation", scopes=HEADER_SCOPES)
         return [GmailMessage.from_resource(m) for m in found.get("messages") or () if isinstance(m, Mapping)]
+
+    def thread_message_ids(self, thread_id: str) -> set[str]:
+        """The ``Message-ID`` headers of a thread's messages (sent ones included): whether our reply is in
+        the thread, for a caller that holds only the add-on's tokens for a message of that thread."""
+        return {message_id for m in self.thread(thread_id) if (message_id := m.header("Message-ID"))}
+
+    def find_sent(self, message_id: str) -> list[str]:
+        """The Gmail ids of the mailbox's messages whose ``Message-ID`` header is ``message_id``
+        (``messages.list``, ``q=rfc822msgid:``), Trash and Spam included: a reply the user has deleted
+        since was still sent. Empty when Gmail has none.
+
+        Searching needs a whole-mailbox scope (:data:`SEARCH_SCOPES`); without one this raises
+        :class:`GmailScopeMissing` and the caller falls back to :meth:`thread_message_ids`.
+        """
+        bare = message_id.strip().strip("<>").strip()
+        if not bare or any(c.isspace() or c in '<>"' for c in bare):
+            raise ValueError(f"Not a Message-ID: {message_id!r}")
+        self.require_scope(SEARCH_SCOPES, "search the mailbox")
+        messages = self._service_handle().users().messages()
+        found: list[str] = []
+        page_token: str | None = None
+        for _ in range(_MAX_SEARCH_PAGES):
+            options: dict[str, Any] = {"pageToken": page_token} if page_token else {}
+            call = messages.list(userId="me", q=f"rfc822msgid:{bare}", includeSpamTrash=True, **options)
+            page = self._execute(call, "search the mailbox", scopes=SEARCH_SCOPES)
+            listed = page.get("messages") or ()
+            found += [str(m["id"]) for m in listed if isinstance(m, Mapping) and m.get("id")]
+            page_token = page.get("nextPageToken") or None
+            if page_token is None:
+                break
+        return list(dict.fromkeys(found))
 
     def read_message(self, message_id: str, *, mailbox: str, bodies: bool = False) -> MailMessage:
         return self.message(message_id, fmt="full" if bodies else "metadata").mail_message(mailbox=mailbox)
 
     def send(self, raw: bytes, *, thread_id: str | None = None) -> SentMessage:
         """``users.messages.send``: an RFC 822 message, in ``thread_id`` when given (its ``In-Reply-To``,
-        ``References`` and subject must match the thread, reference A5)."""
+        ``References`` and subject must match the thread, reference A5). Tried once: a timeout or a 5xx
+        raises :class:`GmailUnavailable` even though Gmail may have sent it (ask :meth:`find_sent`)."""
         self.require_scope(SEND_SCOPES, "send mail")
         body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(raw).decode("ascii")}
         if thread_id:
             body["threadId"] = gmail_id(thread_id)
-        found = self._execute(self._service_handle().users().messages().send(userId="me", body=body), "send")
+        call = self._service_handle().users().messages().send(userId="me", body=body)
+        found = self._execute(call, "send", scopes=SEND_SCOPES, retries=0)
         return SentMessage(id=str(found.get("id", "")), thread_id=str(found.get("threadId", "")))
 
     def create_draft(self, raw: bytes, *, thread_id: str | None = None) -> CreatedDraft:
@@ -305,7 +348,7 @@ class GmailReader:
         if thread_id:
             message["threadId"] = gmail_id(thread_id)
         call = self._service_handle().users().drafts().create(userId="me", body={"message": message})
-        found = self._execute(call, "create the draft")
+        found = self._execute(call, "create the draft", scopes=DRAFT_SCOPES)
         inner = found.get("message") or {}
         return CreatedDraft(
             id=str(found.get("id", "")),
@@ -340,27 +383,32 @@ class GmailReader:
             )
         return self._service
 
-    def _execute(self, call: Any, what: str) -> dict[str, Any]:
+    def _execute(
+        self, call: Any, what: str, *, scopes: Sequence[str], retries: int | None = None
+    ) -> dict[str, Any]:
+        """Run ``call``; ``scopes`` are the ones to ask for when Gmail refuses for scope, ``retries``
+        overrides ``num_retries`` (0 for what must not be repeated)."""
         if self._access_token:
             call.headers["X-Goog-Gmail-Access-Token"] = self._access_token
         try:
-            found = call.execute(num_retries=self.num_retries)
+            found = call.execute(num_retries=self.num_retries if retries is None else retries)
         except HttpError as exc:
-            raise _mapped(exc, what) from None
+            raise _mapped(exc, what, scopes) from None
         except (httplib2.HttpLib2Error, OSError) as exc:
             logger.warning("Gmail could not be reached to %s: %s", what, type(exc).__name__)
             raise GmailUnavailable(f"Gmail could not be reached to {what}; try again.") from None
         return found if isinstance(found, dict) else {}
 
 
-def _mapped(exc: HttpError, what: str) -> GmailError:
+def _mapped(exc: HttpError, what: str, scopes: Sequence[str]) -> GmailError:
     status = int(exc.resp.status) if exc.resp is not None else 0
     reason, detail, message = _error_parts(exc.content)
     logger.info("Gmail refused to %s: HTTP %s %s %s", what, status, reason, detail)
-    if status == 403 and (reason == "insufficientPermissions" or detail == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"):
-        return GmailScopeMissing(
-            f"You have not allowed the add-on to {what}.", scopes=HEADER_SCOPES, status=status
-        )
+    insufficient = reason == "insufficientPermissions" or detail == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    # gmail.metadata may list messages but not search them; Gmail says so in words only.
+    metadata_only = "metadata scope" in message.lower()
+    if status == 403 and (insufficient or metadata_only):
+        return GmailScopeMissing(f"You have not allowed the add-on to {what}.", scopes=scopes, status=status)
     if status == 401:
         return GmailAuthFailed(
             f"Gmail did not accept the add-on's access to {what}: reopen the message and try again.",

@@ -7,6 +7,13 @@ client waits the ``Retry-After`` seconds Graph names (exponential backoff when i
 tries again, up to ``max_retries`` times; a wait longer than ``max_wait`` is not slept but raised,
 so a request never hangs for minutes.
 
+What sends mail is not repeated after an answer that leaves its fate open: a 504 (a gateway gave up
+waiting; Exchange may have sent the message) or a timeout raises :class:`GraphUnavailable`, and the
+outbox asks :meth:`GraphClient.find_message` before it sends again. A 429 or 503 means the request was
+turned away, so those are retried as for any call. For the outbox, a reply is
+:meth:`GraphClient.create_reply` (a draft with our ``internetMessageId``), then
+:meth:`GraphClient.send_draft`.
+
 Errors::
 
     GraphError            base; ``status``, Graph's ``code`` and ``message`` (its own words)
@@ -34,10 +41,13 @@ logger = logging.getLogger(__name__)
 DEFAULT_GRAPH_API_URL = "https://graph.microsoft.com/v1.0"
 MESSAGE_FIELDS = (
     "id,conversationId,internetMessageId,subject,from,toRecipients,ccRecipients,"
-    "receivedDateTime,sentDateTime,body,internetMessageHeaders"
+    "receivedDateTime,sentDateTime,body,internetMessageHeaders,isDraft"
 )
 Timeout = float | tuple[float, float]
 _RETRIED_STATUSES = frozenset({429, 503, 504})
+_REFUSED_STATUSES = frozenset({429, 503})
+"""Answers that say the request was not carried out: safe to repeat even a send."""
+_FIND_TOP = 10
 
 
 class GraphError(Exception):
@@ -70,6 +80,7 @@ class GraphMessage:
     received_at: datetime | None
     references: tuple[str, ...] = ()
     body_text: str | None = field(default=None, repr=False)
+    is_draft: bool = False
 
     @classmethod
     def from_graph(cls, resource: Mapping[str, Any]) -> GraphMessage:
@@ -91,6 +102,7 @@ class GraphMessage:
             received_at=_moment(resource.get("receivedDateTime")),
             references=referenced_ids(headers.get("references"), headers.get("in-reply-to")),
             body_text=text if isinstance(text, str) else None,
+            is_draft=resource.get("isDraft") is True,
         )
 
     def mail_message(self, *, mailbox: str) -> MailMessage:
@@ -167,7 +179,14 @@ class GraphClient:
         return GraphMessage.from_graph(resource)
 
     def find_message(self, internet_message_id: str) -> GraphMessage | None:
-        """The user's message with this RFC 5322 Message-ID, if the mailbox has one."""
+        """The user's message with this RFC 5322 Message-ID, if the mailbox has one: received, sent or
+        a draft (``is_draft``). When there are several, a sent one comes first: if any copy went out,
+        the message was sent."""
+        found = self.find_messages(internet_message_id)
+        return min(found, key=lambda m: m.is_draft) if found else None
+
+    def find_messages(self, internet_message_id: str) -> list[GraphMessage]:
+        """Every message of the user's mailbox (all folders, drafts too) with this Message-ID."""
         literal = internet_message_id.replace("'", "''")
         found = self._call(
             "GET",
@@ -175,18 +194,66 @@ class GraphClient:
             params={
                 "$filter": f"internetMessageId eq '{literal}'",
                 "$select": MESSAGE_FIELDS,
-                "$top": "1",
+                "$top": str(_FIND_TOP),
             },
             headers={"Prefer": 'outlook.body-content-type="text"'},
         )
-        items = found.get("value") or []
-        return GraphMessage.from_graph(items[0]) if items else None
+        return [GraphMessage.from_graph(m) for m in found.get("value") or [] if isinstance(m, Mapping)]
 
     # --- sending ----------------------------------------------------------------------------------
 
     def reply(self, message_id: str, *, comment: str) -> None:
         """Reply to the sender in the message's thread (``POST /reply``; Mail.Send). Saved to Sent Items."""
-        self._call("POST", f"/me/messages/{quote(message_id, safe='')}/reply", json={"comment": comment})
+        path = f"/me/messages/{quote(message_id, safe='')}/reply"
+        self._call("POST", path, json={"comment": comment}, sends=True)
+
+    def create_reply(
+        self,
+        message_id: str,
+        *,
+        html: str,
+        internet_message_id: str,
+        to: Sequence[EmailAddress] = (),
+        cc: Sequence[EmailAddress] = (),
+    ) -> GraphMessage:
+        """A draft reply to ``message_id`` with an HTML body and our ``internet_message_id``
+        (``createReply``; Mail.ReadWrite), in the message's conversation. ``to``/``cc`` replace the
+        recipients Outlook picks (the sender, or its Reply-To) only when given.
+
+        Graph allows ``internetMessageId`` to be set only while a message is a draft; should the draft
+        come back with another one, it is set again with PATCH. A draft that still does not carry ours
+        raises :class:`GraphRejected`: without it, nobody could tell later whether it was sent.
+        """
+        message: dict[str, Any] = {
+            "body": {"contentType": "HTML", "content": html},
+            "internetMessageId": internet_message_id,
+        }
+        if to:
+            message["toRecipients"] = _graph_recipients(to)
+        if cc:
+            message["ccRecipients"] = _graph_recipients(cc)
+        path = f"/me/messages/{quote(message_id, safe='')}/createReply"
+        draft = GraphMessage.from_graph(self._call("POST", path, json={"message": message}, sends=True))
+        if not draft.id:
+            raise GraphUnavailable("Graph created a reply without an id", status=None)
+        if draft.internet_message_id != internet_message_id:
+            logger.info("Graph gave the draft reply its own internetMessageId; setting ours")
+            changed = self._call(
+                "PATCH",
+                f"/me/messages/{quote(draft.id, safe='')}",
+                json={"internetMessageId": internet_message_id},
+            )
+            draft = GraphMessage.from_graph({**changed, "id": changed.get("id") or draft.id})
+            if draft.internet_message_id != internet_message_id:
+                raise GraphRejected(
+                    "Graph did not keep the reply's internetMessageId", status=None, code="InternetMessageId"
+                )
+        return draft
+
+    def send_draft(self, draft_id: str) -> None:
+        """Send a draft (``POST /send``; Mail.Send). Exchange moves it to Sent Items under a new id: the
+        draft id is gone afterwards. 202 means accepted, not yet delivered."""
+        self._call("POST", f"/me/messages/{quote(draft_id, safe='')}/send", sends=True)
 
     def reply_with_html(self, message_id: str, *, html: str) -> str:
         """Reply with an HTML body: ``createReply``, set the body, ``send`` (Mail.ReadWrite and
@@ -197,7 +264,7 @@ class GraphClient:
             raise GraphUnavailable("Graph created a reply without an id", status=None)
         path = f"/me/messages/{quote(draft_id, safe='')}"
         self._call("PATCH", path, json={"body": {"contentType": "HTML", "content": html}})
-        self._call("POST", f"{path}/send")
+        self.send_draft(draft_id)
         return draft_id
 
     def send_mail(
@@ -223,7 +290,8 @@ class GraphClient:
                 if not name.lower().startswith("x-"):
                     raise ValueError(f"Graph only sends custom headers named x-...: {name!r}")
             message["internetMessageHeaders"] = [{"name": n, "value": v} for n, v in headers.items()]
-        self._call("POST", "/me/sendMail", json={"message": message, "saveToSentItems": save_to_sent_items})
+        request = {"message": message, "saveToSentItems": save_to_sent_items}
+        self._call("POST", "/me/sendMail", json=request, sends=True)
 
     # --- transport --------------------------------------------------------------------------------
 
@@ -235,8 +303,11 @@ class GraphClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        sends: bool = False,
     ) -> dict[str, Any]:
+        """One call, repeated while Graph asks to wait; ``sends``: only a refusal (429, 503) is repeated."""
         url = self._base + path
+        retried = _REFUSED_STATUSES if sends else _RETRIED_STATUSES
         sent_headers = {
             "Authorization": f"Bearer {self._token}",
             "Accept": "application/json",
@@ -250,7 +321,7 @@ class GraphClient:
                 )
             except requests.RequestException as exc:
                 raise GraphUnavailable(f"Graph could not be reached: {type(exc).__name__}") from None
-            if response.status_code in _RETRIED_STATUSES and attempt < self._max_retries:
+            if response.status_code in retried and attempt < self._max_retries:
                 wait = self._retry_after(response, attempt)
                 if wait is not None:
                     logger.info(
