@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from flask import current_app
+
 from addons.gmail import cards, reply, screens
 from addons.gmail.context import ActionStateExpired, ActionStateInvalid, AddonRequest
 from connector.app_services import services
@@ -23,6 +25,7 @@ from connector.linking.errors import LinkingError
 from connector.linking.schemas import LinkTarget
 from connector.mail.gmail import GmailError, GmailScopeMissing
 from connector.oro import OroAuthExpired, OroError, OroNotFound, OroUnavailable, RecordRef
+from connector.outbox.operations import OutboxError, dismiss_send, retry_send
 from connector.templates.errors import TemplateError
 
 logger = logging.getLogger(__name__)
@@ -225,6 +228,53 @@ def on_send_reply(req: AddonRequest, params: Mapping[str, str]) -> cards.AddonRe
     return cards.Navigate(card=screens.root_card(req, fresh=True), root=True, notification=text)
 
 
+def _send_id(params: Mapping[str, str]) -> int:
+    (value,) = _required(params, "send")
+    if not value.isdigit():
+        raise ActionStateInvalid(f"not a reply id: {value!r}")
+    return int(value)
+
+
+def on_retry_send(req: AddonRequest, params: Mapping[str, str]) -> cards.AddonResponse:
+    """Send a failed reply of this thread again, now: Gmail is asked first whether it went out."""
+    try:
+        row = retry_send(req.session, send_id=_send_id(params), user=req.user)
+    except OutboxError as exc:  # not the user's, or not failed any more (retried on another screen)
+        req.session.rollback()
+        return cards.Navigate(
+            card=screens.root_card(req), root=True, notification=cards.notice(str(exc), "send_not_retried")
+        )
+    req.commit()  # pending before anything can send it
+    if row.provider == "gmail":
+        reply.send_now(req, row_ids=[row.id])
+        req.session.refresh(row)
+    else:
+        current_app.extensions["connector.wakeup"].notify()
+    if row.state == "sent":
+        text = "Reply sent."
+    elif row.state == "failed":
+        text = f"Not sent: {row.last_error}"
+    else:
+        text = "Not sent yet; the connector will try again when you next open this conversation. "
+        text += row.last_error
+    return cards.Navigate(card=screens.root_card(req), root=True, notification=text.strip())
+
+
+def on_dismiss_send(req: AddonRequest, params: Mapping[str, str]) -> cards.AddonResponse:
+    """Stop showing a failed reply; it will not be sent."""
+    try:
+        dismiss_send(req.session, send_id=_send_id(params), user=req.user)
+    except OutboxError as exc:
+        req.session.rollback()
+        return cards.Navigate(
+            card=screens.root_card(req), root=True, notification=cards.notice(str(exc), "send_not_dismissed")
+        )
+    req.commit()
+    return cards.Navigate(
+        card=screens.root_card(req), root=True, notification="Dismissed: that reply will not be sent."
+    )
+
+
 HANDLERS: Mapping[str, Handler] = MappingProxyType(
     {
         "on_refresh": on_refresh,
@@ -241,6 +291,8 @@ HANDLERS: Mapping[str, Handler] = MappingProxyType(
         "on_reply_templates": on_reply_templates,
         "on_preview_reply": on_preview_reply,
         "on_send_reply": on_send_reply,
+        "on_retry_send": on_retry_send,
+        "on_dismiss_send": on_dismiss_send,
     }
 )
 """Every handler a button can name. A state naming anything else is refused."""

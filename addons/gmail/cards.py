@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from connector.outbox.operations import SendRecord
 from connector.sidebar.cards import type_label as type_word
 from connector.sidebar.view import Banner, Choice, Participant, RecordCard, SidebarView, ThreadState
 
@@ -478,9 +479,12 @@ def error_card(branding: Branding, actions: ActionFactory, *, text: str, code: s
     )
 
 
-def message_card(view: SidebarView, *, branding: Branding, actions: ActionFactory) -> Card:
-    """The sidebar of one email: banners, the conversation's link state, each participant with the
-    records that match and why, ambiguous matches to resolve, commerce context, and search."""
+def message_card(
+    view: SidebarView, *, branding: Branding, actions: ActionFactory, sends: Sequence[SendRecord] = ()
+) -> Card:
+    """The sidebar of one email: banners, the user's replies in this thread (a failed one stays until
+    retried or dismissed), the conversation's link state, each participant with the records that match
+    and why, ambiguous matches to resolve, commerce context, and search."""
     known = sum(1 for p in view.participants if p.is_known)
     subtitle = f"{known} of {len(view.participants)} people found in Oro" if view.participants else ""
     card = Card(header=_header(branding, view.subject or "(no subject)", subtitle), name="message")
@@ -489,12 +493,54 @@ def message_card(view: SidebarView, *, branding: Branding, actions: ActionFactor
     if view.stale or any(b.code in ("oro_unreachable", "partial") for b in view.banners):
         banners.add(ButtonList((Button("Refresh", actions.action("on_refresh")),)))
     card.add(banners)
+    card.add(sends_section(sends, actions))
     card.add(_thread_section(view.thread, actions))
     for participant in view.participants:
         card.add(_participant_section(participant, actions))
     card.add(*_commerce_sections(view, actions))
     card.add(search_section(actions))
     return card
+
+
+SEND_COLOURS = {"sent": LINKED_GREEN, "failed": ERROR_RED}
+
+
+def sends_section(sends: Sequence[SendRecord], actions: ActionFactory) -> Section:
+    """The user's replies in this thread, newest first, each with its state; a failed one with why, and
+    Retry and Dismiss. Empty (so left out of the card) when there are none."""
+    section = Section(header="Replies in this thread")
+    for send in sends:
+        state = coloured(send.label, SEND_COLOURS.get(send.state, WARNING_AMBER))
+        what = escape(send.template_name or send.subject or "Reply")
+        section.add(
+            DecoratedText(
+                text=f"<b>{state}</b> · {what}",
+                top_label="To " + ", ".join(send.to),
+                bottom_label=_send_when(send),
+            )
+        )
+        if send.state == "failed":
+            section.add(
+                TextParagraph(coloured(send.last_error or "The reply could not be sent.", ERROR_RED)),
+                ButtonList(
+                    (
+                        Button("Retry", actions.action("on_retry_send", send=str(send.id)), filled=True),
+                        Button("Dismiss", actions.action("on_dismiss_send", send=str(send.id))),
+                    )
+                ),
+            )
+        elif send.state == "pending" and send.attempts:
+            why = f"{send.last_error} " if send.last_error else ""
+            section.add(
+                TextParagraph(coloured(why + "Tried again when you next open this conversation.", MUTED_GREY))
+            )
+    return section
+
+
+def _send_when(send: SendRecord) -> str:
+    if send.state == "sent" and send.sent_at is not None:
+        return f"Sent {send.sent_at:%Y-%m-%d %H:%M} UTC"
+    return f"Written {send.created_at:%Y-%m-%d %H:%M} UTC"
 
 
 def _thread_section(thread: ThreadState, actions: ActionFactory) -> Section:

@@ -28,6 +28,7 @@ from connector.mail.gmail import GmailMessage, GmailReader, GmailScopeMissing
 from connector.mail.message import MailMessage
 from connector.oro import HttpOroClient, OroRecord, RecordRef
 from connector.oro.records import RECORD_TYPES
+from connector.outbox.operations import sends_in_thread
 from connector.sidebar.cards import LINKABLE, card_for, type_label
 from connector.sidebar.context import MessageContext
 from connector.sidebar.view import RecordCard, SidebarView
@@ -129,7 +130,8 @@ def message_card(req: AddonRequest, *, fresh: bool = False) -> cards.Card:
     view: SidebarView = services().sidebar.open_message(
         req.session, user=req.user, oro=client, message=context, mail=mail, fresh=fresh
     )
-    card = cards.message_card(view, branding=req.branding, actions=req)
+    sends = sends_in_thread(req.session, user=req.user, thread_id=context.thread_id)
+    card = cards.message_card(view, branding=req.branding, actions=req, sends=sends)
     reply = cards.Button("Reply with a template", req.action("on_reply_templates"))
     return card.add(cards.Section(header="Reply").add(cards.ButtonList((reply,))))
 
