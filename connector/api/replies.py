@@ -49,6 +49,16 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 100_000
 _ADDRESS_LIST = {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 320}}
+_NULL = {"type": "null"}
+REQUEST_SCHEMAS["ReplyRecord"] = {
+    "type": "object",
+    "required": ["type", "id"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"type": "string", "maxLength": 40},
+        "id": {"type": "string", "minLength": 1, "maxLength": 64},
+    },
+}
 REQUEST_SCHEMAS["ReplyRequest"] = {
     "type": "object",
     "required": ["key", "message"],
@@ -56,20 +66,12 @@ REQUEST_SCHEMAS["ReplyRequest"] = {
     "properties": {
         "key": {"type": "string", "minLength": 1, "maxLength": 200},
         "message": {"$ref": "#/components/schemas/Message"},
-        "template_id": {"type": ["integer", "null"], "minimum": 1},
-        "record": {
-            "type": ["object", "null"],
-            "required": ["type", "id"],
-            "additionalProperties": False,
-            "properties": {
-                "type": {"type": "string", "maxLength": 40},
-                "id": {"type": "string", "minLength": 1, "maxLength": 64},
-            },
-        },
-        "text": {"type": ["string", "null"], "maxLength": MAX_TEXT},
+        "template_id": {"anyOf": [{"type": "integer"}, _NULL]},
+        "record": {"anyOf": [{"$ref": "#/components/schemas/ReplyRecord"}, _NULL]},
+        "text": {"anyOf": [{"type": "string", "maxLength": MAX_TEXT}, _NULL]},
         "to": _ADDRESS_LIST,
         "cc": _ADDRESS_LIST,
-        "locale": {"type": ["string", "null"], "maxLength": 20},
+        "locale": {"anyOf": [{"type": "string", "maxLength": 20}, _NULL]},
     },
 }
 
@@ -86,6 +88,7 @@ def send_reply() -> Response:
     if not to:
         raise InvalidInput([{"field": "to", "message": "names nobody to reply to"}])
     html, text, template_id, template_name = _body(caller, data)
+    db.session.commit()  # SQLite: the token cache is saved by its own connection; hold no write lock
     _prime_graph_token(caller)
     reply = Reply(
         provider="graph",

@@ -36,7 +36,7 @@ DESCRIPTION = (
     "Shows the Oro contacts, accounts, leads and opportunities behind the open email, "
     "links the conversation to them and replies with Oro email templates."
 )
-SSO_SCOPES = ("openid", "profile", "Mail.Read", "Mail.Send")
+SSO_SCOPES = ("openid", "profile", "Mail.ReadWrite", "Mail.Send")
 """Scopes named in WebApplicationInfo (legacy Office SSO): sign-in plus the Graph permissions we use."""
 MAILBOX_PERMISSION = "ReadWriteItem"
 """Read the open item and open a reply form (``displayReplyForm``); no mailbox-wide access."""

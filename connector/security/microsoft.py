@@ -49,8 +49,9 @@ own. Not derived from the URL Graph is called at: a proxy or the sandbox answers
 API_SCOPE = "access_as_user"
 """The delegated scope our API exposes; the pane asks for ``api://<host>/<client id>/access_as_user``."""
 
-DEFAULT_GRAPH_SCOPES = ("Mail.Read", "Mail.Send")
-"""Delegated Graph permissions the connector asks for on behalf of the user (read the item, reply)."""
+DEFAULT_GRAPH_SCOPES = ("Mail.ReadWrite", "Mail.Send")
+"""Delegated Graph permissions the connector asks for on behalf of the user: read the item, and reply
+(a reply is a draft first, `createReply`, which needs Mail.ReadWrite, then `send`, Mail.Send)."""
 
 Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: Timeout = (5.0, 15.0)

@@ -221,7 +221,7 @@ def test_web_application_info_names_our_entra_app(manifest: ET.Element) -> None:
     assert only(info, "v11:Id").text == CLIENT_ID
     assert only(info, "v11:Resource").text == f"api://connector.example.com/{CLIENT_ID}"
     scopes = [e.text for e in info.findall("v11:Scopes/v11:Scope", NS)]
-    assert "openid" in scopes and "Mail.Read" in scopes
+    assert "openid" in scopes and "Mail.ReadWrite" in scopes and "Mail.Send" in scopes
 
 
 def test_text_is_escaped_not_injected() -> None:

@@ -44,7 +44,12 @@ def test_a_new_reply_is_sent_without_asking_first(db: Session, sessions: Any) ->
 
     row = _fresh(db, row)
     assert transport.calls == ["send"]
-    assert (row.state, row.attempts, row.provider_message_id, row.link_state) == ("sent", 1, "sent-1", "pending")
+    assert (row.state, row.attempts, row.provider_message_id, row.link_state) == (
+        "sent",
+        1,
+        "sent-1",
+        "pending",
+    )
     assert row.lease_until is None and row.sent_at is not None
     assert deliver(sessions, row.id, transport, worker="w1", policy=POLICY) == "skipped"
     assert transport.sent == {row.message_id: ["sent-1"]}
@@ -94,7 +99,9 @@ def test_a_lost_answer_is_retried_later_and_then_found_sent(db: Session, session
     assert deliver(sessions, row.id, transport, worker="w1", policy=POLICY) == "retry"
     row = _fresh(db, row)
     assert row.state == "pending" and row.last_error == "the answer was lost"
-    assert 48 <= (row.next_attempt_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds() <= 72
+    assert (
+        48 <= (row.next_attempt_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds() <= 72
+    )
     assert due_ids(db, provider="graph") == []  # not before its time
 
     row.next_attempt_at = utcnow() - timedelta(seconds=1)
@@ -103,7 +110,9 @@ def test_a_lost_answer_is_retried_later_and_then_found_sent(db: Session, session
     assert transport.sent == {row.message_id: ["sent-1"]}
 
 
-def test_a_refusal_fails_at_once_and_deferrals_fail_after_the_last_attempt(db: Session, sessions: Any) -> None:
+def test_a_refusal_fails_at_once_and_deferrals_fail_after_the_last_attempt(
+    db: Session, sessions: Any
+) -> None:
     refused = _recorded(db, "k1")
     transport = RecordingTransport(fail_with=DeliveryRefused("Outlook refused: bad recipient"))
     assert deliver(sessions, refused.id, transport, worker="w", policy=POLICY) == "failed"

@@ -109,8 +109,8 @@ def test_an_html_reply_needs_the_permission_to_write_drafts(
     graph_client: MakeClient, sandbox_server: Any
 ) -> None:
     sample = _sample(sandbox_server)
-    with pytest.raises(GraphRejected) as refused:
-        graph_client().reply_with_html(sample.id, html="<p>Hello</p>")
+    with pytest.raises(GraphRejected) as refused:  # read and send, but no right to write a draft
+        graph_client(scopes=("Mail.Read", "Mail.Send")).reply_with_html(sample.id, html="<p>Hello</p>")
     assert refused.value.status == 403
     assert _sent(sandbox_server) == []
 

@@ -354,7 +354,7 @@ def test_on_behalf_of_gives_a_graph_token_for_the_same_user(
     claims = issuer.verify_graph_token(token.value)
     assert (claims["oid"], claims["tid"]) == (user.oid, user.tid)
     assert claims["aud"] == "https://graph.microsoft.com"
-    assert claims["scp"].split() == ["Mail.Read", "Mail.Send"]
+    assert claims["scp"].split() == ["Mail.ReadWrite", "Mail.Send"]
     assert token.from_cache is False and token.expires_in > 3000
     assert token.value not in repr(token)
     blob = store.load(user.key)
@@ -472,7 +472,7 @@ def test_graph_scopes_are_named_after_the_configured_graph_resource(session: req
     )
     broker = GraphTokenBroker.from_settings(settings, store=InMemoryTokenCacheStore(), session=session)
     assert broker.graph_scopes() == [
-        "https://graph.microsoft.us/Mail.Read",
+        "https://graph.microsoft.us/Mail.ReadWrite",
         "https://graph.microsoft.us/Mail.Send",
     ]
     assert broker.graph_scopes(["Mail.ReadWrite"]) == ["https://graph.microsoft.us/Mail.ReadWrite"]
@@ -492,7 +492,7 @@ def test_graph_scopes_keep_graphs_name_when_graph_is_called_elsewhere(session: r
     )
     broker = GraphTokenBroker.from_settings(settings, store=InMemoryTokenCacheStore(), session=session)
     assert broker.graph_scopes() == [
-        "https://graph.microsoft.com/Mail.Read",
+        "https://graph.microsoft.com/Mail.ReadWrite",
         "https://graph.microsoft.com/Mail.Send",
     ]
 

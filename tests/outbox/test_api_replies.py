@@ -1,0 +1,109 @@
+"""The Outlook pane's replies: /api/v1/replies records, a runner sends through Graph, the pane sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from connector.db import db
+from connector.db.models import User
+from connector.outbox.delivery import DeliveryPolicy
+from connector.outbox.runner import OutboxWorker
+from connector.sandbox import examples as ex
+from connector.templates.operations import create_template
+from tests.api.support import LiveConnector, start_connector
+
+
+@pytest.fixture
+def live(app_factory: Any) -> Iterator[LiveConnector]:
+    connector = start_connector(app_factory, job_runner="worker")
+    connector.connect_to_oro("alice")
+    try:
+        yield connector
+    finally:
+        connector.server.stop()
+
+
+def _incoming(live: LiveConnector) -> Any:
+    return next(
+        m
+        for t in live.world.threads_of(ex.ALICE_MAILBOX)
+        for m in t.messages
+        if m.sender.email != ex.ALICE_MAILBOX
+    )
+
+
+def _message(sample: Any) -> dict[str, Any]:
+    return {
+        "internet_message_id": sample.message_id,
+        "conversation_id": sample.thread_id,
+        "item_id": sample.id,
+        "subject": sample.subject,
+        "from": {"email": sample.sender.email, "name": sample.sender.name},
+    }
+
+
+def _worker(live: LiveConnector) -> OutboxWorker:
+    from connector.jobs import LocalWakeup
+
+    return OutboxWorker(
+        live.app,
+        sessions=lambda: db.session_scope(live.app),
+        policy=DeliveryPolicy(),
+        poll_seconds=1,
+        wakeup=LocalWakeup(),
+    )
+
+
+def _template(live: LiveConnector, body: str) -> int:
+    with db.session_scope(live.app) as session:
+        owner = session.query(User).filter_by(email=ex.ALICE_MAILBOX).one()
+        template = create_template(session, owner=owner, name="Ack", record_type=None, subject="-", body=body)
+        session.flush()
+        return template.id
+
+
+def test_a_template_reply_is_recorded_then_sent_once_through_graph(live: LiveConnector) -> None:
+    sample = _incoming(live)
+    template = _template(live, "<p>Thanks for writing.</p><p>{{ user.email }}</p>")
+    body = {"key": "click-1", "message": _message(sample), "template_id": template}
+
+    first = live.api("POST", "/replies", json=body)
+    again = live.api("POST", "/replies", json=body)
+    assert first.status_code == again.status_code == 202, first.text
+    send = first.json()["send"]
+    assert again.json()["send"]["id"] == send["id"]
+    assert (send["state"], send["label"], send["to"]) == ("pending", "Waiting to send", [sample.sender.email])
+
+    assert _worker(live).run_once()["sent"] == 1
+
+    listed = live.api("GET", "/replies", params={"conversationId": sample.thread_id}).json()["sends"]
+    assert [(s["id"], s["state"], s["template"]) for s in listed] == [(send["id"], "sent", "Ack")]
+    (sent,) = live.world.graph.sent(ex.ALICE_MAILBOX)
+    assert sent.conversation_id == sample.thread_id
+    assert "Thanks for writing." in sent.body["content"] and ex.ALICE_MAILBOX in sent.body["content"]
+    assert sent.to[0]["emailAddress"]["address"] == sample.sender.email
+    assert _worker(live).run_once()["sent"] == 0  # nothing twice
+
+
+def test_a_template_with_a_missing_field_is_refused_with_the_field_named(live: LiveConnector) -> None:
+    sample = _incoming(live)
+    template = _template(live, "<p>Order {{ order.poNumber }} ships.</p>")
+    answer = live.api(
+        "POST", "/replies", json={"key": "k", "message": _message(sample), "template_id": template}
+    )
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert problem["code"] == "template_fields_missing" and problem["missing"] == ["order.poNumber"]
+    assert "order.poNumber" in problem["detail"]
+    assert live.world.graph.sent(ex.ALICE_MAILBOX) == []
+
+
+def test_only_a_failed_reply_can_be_retried_and_only_its_owner_sees_it(live: LiveConnector) -> None:
+    sample = _incoming(live)
+    answer = live.api("POST", "/replies", json={"key": "k", "message": _message(sample), "text": "Hi"})
+    send_id = answer.json()["send"]["id"]
+    assert live.api("POST", f"/replies/{send_id}/retry").status_code == 409
+    assert live.api("POST", f"/replies/{send_id}/dismiss", username="bob").status_code == 404
