@@ -12,6 +12,7 @@ next add-on request in this thread, after asking Gmail whether it went out.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from addons.gmail import cards, screens
@@ -23,7 +24,7 @@ from connector.mail.gmail import GmailMessage
 from connector.oro import OroRecord
 from connector.outbox.delivery import DeliveryPolicy
 from connector.outbox.operations import Reply, enqueue_reply
-from connector.outbox.runner import send_gmail_now
+from connector.outbox.runner import link_sent_replies, send_gmail_now
 from connector.outbox.transports import GmailTransport, sender_address
 from connector.sidebar.context import MessageContext
 from connector.templates.errors import TemplateNotFound
@@ -31,6 +32,7 @@ from connector.templates.operations import get_template, list_templates, render_
 from connector.templates.rendering import RenderContext, RenderedEmail, Sender
 
 PREVIEW_CHARS = 1500
+logger = logging.getLogger(__name__)
 
 
 def recipients(req: AddonRequest, message: GmailMessage) -> tuple[EmailAddress, ...]:
@@ -164,12 +166,24 @@ def send(req: AddonRequest, template_id: str, key: str) -> str:
     outcome = send_now(req, row_ids=[row.id]).get(row.id)
     req.session.refresh(row)
     if row.state == "sent":
+        _link_now(req)
         return "Reply sent." if outcome in ("sent", "found_sent") else "This reply was already sent."
     if row.state == "failed":
         return f"Not sent: {row.last_error}"
     return (
         f"Not sent yet; the connector will try again when you next open this conversation. {row.last_error}"
     )
+
+
+def _link_now(req: AddonRequest) -> None:
+    """A linked thread's new reply joins its records in Oro now (a runner would later, else)."""
+    from connector.db import db
+
+    app = services().app
+    try:
+        link_sent_replies(app, lambda: db.session_scope(app), user=req.user, limit=5)
+    except Exception:
+        logger.exception("could not link %s's sent replies now; a runner will", req.user)
 
 
 def send_now(req: AddonRequest, *, row_ids: list[int] | None = None) -> dict[int, str]:

@@ -19,6 +19,7 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -186,11 +187,16 @@ def sent_message(row: OutboxMessage) -> MailMessage:
         sender=EmailAddress.parse(row.mailbox),
         to=to,
         cc=cc,
-        date=row.sent_at,
+        date=_aware(row.sent_at),
         references=tuple(row.references.split()),
         body_text=row.body_text,
         body_html=row.body_html,
     )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; every one we store is UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def link_sent_replies(
@@ -215,9 +221,13 @@ def link_sent_replies(
                 outcome = link_if_thread_linked(
                     session, services().oro_for(row.user), user=row.user, message=sent_message(row)
                 )
-            except (OroError, LinkingError) as exc:
+            except (OroError, LinkingError) as exc:  # Oro down, not connected: try again later
                 row.link_error = str(exc)
                 logger.info("reply %s: not linked yet (%s)", row_id, exc)
+                continue
+            except Exception as exc:  # a bug must not stop the other replies, nor come back each round
+                logger.exception("reply %s: linking failed", row_id)
+                row.link_state, row.link_error = "failed", f"{type(exc).__name__}: {exc}"
                 continue
             row.link_state = "done" if outcome is not None else "none"
             row.link_error = ""

@@ -107,3 +107,29 @@ def test_only_a_failed_reply_can_be_retried_and_only_its_owner_sees_it(live: Liv
     send_id = answer.json()["send"]["id"]
     assert live.api("POST", f"/replies/{send_id}/retry").status_code == 409
     assert live.api("POST", f"/replies/{send_id}/dismiss", username="bob").status_code == 404
+
+
+def test_a_sent_reply_joins_the_records_its_thread_is_linked_to(live: LiveConnector) -> None:
+    sample = live.world.named_threads[ex.THREAD_TRIPLE_PERSON].messages[0]
+    with live.world.lock:
+        contact = next(
+            r for r in live.world.oro.owners_of_address(ex.TRIPLE_PERSON_EMAIL) if r[0] == "contacts"
+        )
+    linked = live.api(
+        "POST", "/links", json={"message": _message(sample), "record": {"type": "contacts", "id": contact[1]}}
+    )
+    assert linked.status_code == 200, linked.text
+
+    answer = live.api("POST", "/replies", json={"key": "k", "message": _message(sample), "text": "Merci !"})
+    assert answer.status_code == 202, answer.text
+    assert _worker(live).run_once()["sent"] == 1
+
+    (row,) = live.api("GET", "/replies", params={"conversationId": sample.thread_id}).json()["sends"]
+    assert row["linked"] is True
+    with db.session_scope(live.app) as session:
+        from connector.outbox.models import OutboxMessage
+
+        message_id = session.get(OutboxMessage, row["id"]).message_id  # type: ignore[union-attr]
+    with live.world.lock:
+        (email,) = [e for e in live.world.oro.all("emails") if e.attributes["messageId"] == message_id]
+        assert contact in list(email.relationships.get("activityTargets") or [])
