@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from playwright.sync_api import expect
+
 from addons.gmail import cards
 from addons.gmail.routes import signer
 from connector.db import db
@@ -17,8 +20,10 @@ from connector.outbox.operations import SendRecord
 from connector.sandbox import examples as ex
 from connector.sidebar.view import SidebarView
 from tests.admin.outbox import State, recorded_reply
+from tests.conftest import screenshot
 from tests.gmail.cardcheck import check_response
 from tests.gmail.conftest import Gmail, buttons, notification, texts, top_card
+from tests.gmail.test_preview import settle, toast
 
 LOGO = "https://connector.example.com/logo.png"
 ACTION_URL = "https://connector.example.com" + ACTION_PATH
@@ -208,3 +213,28 @@ def test_another_persons_replies_are_not_shown_nor_retried(connected: Gmail) -> 
 def _alice_id(gmail: Gmail) -> int:
     with db.session_scope(gmail.app) as session:
         return session.query(User).filter_by(email=ex.ALICE_MAILBOX).one().id
+
+
+@pytest.mark.browser
+def test_a_failed_reply_in_the_demo_card_is_retried_by_clicking(connected: Gmail, page: Any) -> None:
+    gmail = connected
+    message = _incoming(gmail)
+    thread = next(t for t in gmail.world.threads_of(ex.ALICE_MAILBOX) if t.id == message.thread_id)
+    failed = _reply(gmail, message, "failed", f"Re: {message.subject}")
+
+    page.goto(f"{gmail.base}/?mailbox={thread.mailbox}&thread={thread.id}")
+    page.select_option("#gx-message", message.id)
+    card = settle(page)
+    replies = card.locator(".gx-section", has_text="Replies in this thread")
+    expect(replies).to_contain_text("Not sent")
+    expect(replies).to_contain_text("Gmail refused the reply: the recipient does not exist.")
+    screenshot(page, "gmail-replies-failed")
+
+    replies.get_by_role("button", name="Retry", exact=True).click()
+    card = settle(page)
+    assert toast(page) == "Reply sent."
+    replies = card.locator(".gx-section", has_text="Replies in this thread")
+    expect(replies).to_contain_text("Sent")
+    expect(replies.get_by_role("button")).to_have_count(0)
+    screenshot(page, "gmail-replies-retried")
+    assert _row(gmail, failed).state == "sent"
