@@ -47,9 +47,10 @@ class DeliveryDeferred(Exception):
     """This attempt did not send, and a later one may: the provider was unavailable or throttled, the
     token had expired. ``wait`` overrides the backoff when the provider said how long."""
 
-    def __init__(self, message: str, *, wait: float | None = None) -> None:
+    def __init__(self, message: str, *, wait: float | None = None, attempted: bool = True) -> None:
         super().__init__(message)
         self.wait = wait
+        self.attempted = attempted  # False: nothing was tried (only another request can settle it)
 
 
 class DeliveryRefused(Exception):
@@ -237,6 +238,10 @@ def _attempt(
                 return "sent", _sent(transport.send_draft(row, found.provider_id))
         return "sent", _sent(transport.send(row))
     except DeliveryDeferred as exc:
+        if not exc.attempted:
+            # This claim did nothing: it is not counted. The claims before it still are, so the next
+            # one asks the provider first.
+            return "retry", {"state": "pending", "attempts": row.attempts - 1, "last_error": str(exc)}
         if row.attempts >= policy.max_attempts:
             return "failed", {
                 "state": "failed",

@@ -65,7 +65,9 @@ class GmailTransport:
             except GmailError as exc:
                 raise _gmail_failure(exc) from None
         if row.thread_id != self._open_thread:
-            raise DeliveryDeferred("Open the email's conversation in Gmail to finish sending this reply.")
+            raise DeliveryDeferred(
+                "Open the email's conversation in Gmail to finish sending this reply.", attempted=False
+            )
         try:
             for message in self._reader.thread(row.thread_id):
                 if (message.header("Message-ID") or "").strip() == row.message_id:

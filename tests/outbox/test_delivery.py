@@ -169,3 +169,21 @@ def test_the_lease_is_renewed_while_an_attempt_runs(db: Session, sessions: Any) 
     short = DeliveryPolicy(lease_seconds=0.3)
     assert deliver(sessions, row.id, Slow(), worker="w", policy=short) == "sent"
     assert seen[1] > seen[0]
+
+
+def test_a_request_that_cannot_settle_a_row_does_not_use_up_its_attempts(db: Session, sessions: Any) -> None:
+    row = _recorded(db)
+    with sessions() as session:
+        claim(session, row.id, worker="dead", lease_seconds=-1)
+    not_here = RecordingTransport(fail_with=None)
+    not_here.find = lambda row: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        DeliveryDeferred("Open the conversation to finish", attempted=False)
+    )
+    for _ in range(5):
+        assert deliver(sessions, row.id, not_here, worker="w", policy=POLICY) == "retry"
+    row = _fresh(db, row)
+    assert (row.state, row.attempts) == ("pending", 1)  # the dead sender's claim still counts
+
+    transport = RecordingTransport()
+    assert deliver(sessions, row.id, transport, worker="w", policy=POLICY) == "sent"
+    assert transport.calls == ["find", "send"]  # asked first, because of that claim
