@@ -46,6 +46,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, env_file: str | No
     from connector.accounts.routes import bp as accounts_bp
     from connector.admin.routes import bp as admin_bp
     from connector.api import replies as _replies  # noqa: F401  (its routes join the API blueprint)
+    from connector.api import templates as _templates  # noqa: F401  (its routes join the API blueprint)
     from connector.api.routes import bp as api_bp
     from connector.health.routes import bp as health_bp
     from connector.preview.gmail import bp as preview_gmail_bp

@@ -11,8 +11,11 @@ from typing import Any
 from connector.api.errors import PROBLEM_JSON
 from connector.api.schemas import (
     CHOICE_REQUEST,
+    LOCALE,
+    MAX_TEMPLATE_ID,
     REQUEST_SCHEMAS,
     RESPONSE_ROOTS,
+    TEMPLATE_LIST_QUERY,
     dataclass_schemas,
 )
 
@@ -45,6 +48,16 @@ PROBLEM: dict[str, Any] = {
         "retryable": {"type": "boolean"},
         "retry_after": {"type": "number"},
         "reasons": {"type": "array", "items": {"type": "string"}},
+        "problems": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "What is wrong with a template's text, one sentence each (`template_invalid`).",
+        },
+        "missing": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "The fields a render left empty (`template_fields_missing`).",
+        },
     },
 }
 
@@ -223,6 +236,7 @@ def openapi_document(*, server_url: str = "") -> dict[str, Any]:
             }
         },
     }
+    paths.update(template_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -245,8 +259,139 @@ def openapi_document(*, server_url: str = "") -> dict[str, Any]:
             },
             "schemas": schemas,
             "responses": {
-                f"E{code}": {"description": text, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
-                for code, text in _ERRORS.items()
+                **{
+                    f"E{code}": {"description": text, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
+                    for code, text in _ERRORS.items()
+                },
+                **{
+                    f"T{code}": {"description": text, "content": {PROBLEM_JSON: {"schema": _ref("Problem")}}}
+                    for code, text in _TEMPLATE_ERRORS.items()
+                },
             },
+        },
+    }
+
+
+# --- email templates (connector/api/templates.py) -------------------------------------------------------
+
+_TEMPLATE_ERRORS = {
+    "403": "Only the template's owner (or an administrator, for a shared template) may change it "
+    "(`template_access_denied`); or Oro's permissions hide the record (`oro_forbidden`), or connect to "
+    "Oro first (`oro_not_connected`).",
+    "404": "No such template, or not one you may see (`template_not_found`); or Oro has no such record "
+    "(`oro_not_found`).",
+    "422": "The template's text cannot be used (`template_invalid`, with `problems`), or it cannot be "
+    "rendered for this record (`template_render_failed`, `template_unsafe`).",
+}
+
+
+def _template_operation(operation_id: str, summary: str, **options: Any) -> dict[str, Any]:
+    """An operation whose 403, 404 and 422 answers say what they mean for templates."""
+    operation = _operation(operation_id, summary, **options)
+    for code in _TEMPLATE_ERRORS:
+        if code in operation["responses"]:
+            operation["responses"][code] = {"$ref": f"#/components/responses/T{code}"}
+    return operation
+
+
+def _path(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+def template_paths() -> dict[str, Any]:
+    template_id = _path(
+        "template_id", {"type": "integer", "minimum": 1, "maximum": MAX_TEMPLATE_ID}, "The template's id."
+    )
+    locale = _path("locale", LOCALE, "The locale of the text, such as `de` or `de-AT`.")
+    record_type = _query(
+        "record_type",
+        TEMPLATE_LIST_QUERY["properties"]["record_type"],
+        "Only templates for this record type (`none`: templates for no record).",
+        required=False,
+    )
+    read = ("400", "401", "404", "503")
+    write = ("400", "401", "403", "404", "415", "422", "503")
+    return {
+        "/api/v1/templates": {
+            "get": _template_operation(
+                "list_templates",
+                "The templates the caller may use (their own and the shared ones), by name.",
+                ok=("200", "TemplateList"),
+                errors=("400", "401", "503"),
+                parameters=[record_type],
+            ),
+            "post": _template_operation(
+                "create_template",
+                "A new template owned by the caller. Refused (`template_invalid`, with `problems`) when its "
+                "text does not compile or uses a variable that its record type does not have.",
+                ok=("201", "TemplateDetail"),
+                body="TemplateCreate",
+                errors=("400", "401", "415", "422", "503"),
+            ),
+        },
+        "/api/v1/templates/{template_id}": {
+            "get": _template_operation(
+                "get_template",
+                "A template with its texts.",
+                ok=("200", "TemplateDetail"),
+                errors=read,
+                parameters=[template_id],
+            ),
+            "patch": _template_operation(
+                "edit_template",
+                "Change a template's name, record type, format, visibility or default text; every text is "
+                "checked again.",
+                ok=("200", "TemplateDetail"),
+                body="TemplateEdit",
+                errors=write,
+                parameters=[template_id],
+            ),
+            "delete": _template_operation(
+                "delete_template",
+                "Delete a template.",
+                ok=("204", None),
+                errors=("401", "403", "404", "503"),
+                parameters=[template_id],
+            ),
+        },
+        "/api/v1/templates/{template_id}/variants/{locale}": {
+            "put": _template_operation(
+                "set_template_variant",
+                "Add or replace the text of one locale.",
+                ok=("200", "TemplateDetail"),
+                body="TemplateVariantText",
+                errors=write,
+                parameters=[template_id, locale],
+            ),
+            "delete": _template_operation(
+                "remove_template_variant",
+                "Remove a locale's text; renders in that locale fall back to its parent, then the default.",
+                ok=("204", None),
+                errors=("400", "401", "403", "404", "422", "503"),
+                parameters=[template_id, locale],
+            ),
+        },
+        "/api/v1/templates/{template_id}/preview": {
+            "post": _template_operation(
+                "preview_template",
+                "The email each recipient would get, rendered for a record read from Oro as the caller: "
+                "subject, body, the plain-text alternative of an HTML body, and the fields `missing` "
+                "(named, with their labels). A preview with missing fields is not `ready`: sending it is "
+                "refused until they are filled in Oro or taken out of the template.",
+                ok=("200", "TemplatePreviews"),
+                body="TemplatePreviewRequest",
+                errors=("400", "401", "403", "404", "415", "422", "502", "503"),
+                parameters=[template_id],
+            ),
+        },
+        "/api/v1/template-variables": {
+            "get": _template_operation(
+                "template_variables",
+                "The variables a template may use, per record type: `entity.*` of the record, "
+                "`system.*` and `user.*` (the sender).",
+                ok=("200", "TemplateVariableCatalogs"),
+                errors=("400", "401", "503"),
+                parameters=[record_type],
+            ),
         },
     }

@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
+from connector.db.models import User
 from connector.linking.schemas import (
     CREATE_KINDS,
     CreateFields,
@@ -34,6 +35,9 @@ from connector.sidebar.context import MessageContext
 from connector.sidebar.matching import TYPE_ORDER
 from connector.sidebar.operations import SearchResults
 from connector.sidebar.view import SidebarView
+from connector.templates.models import FORMATS, VISIBILITIES, EmailTemplate
+from connector.templates.operations import RecipientPreview
+from connector.templates.variables import TEMPLATE_RECORD_TYPES, Variable, VariableCatalog, catalog
 
 MAX_MESSAGE_ID = 998  # RFC 5322's line limit: no real Message-ID is longer
 MAX_BODY_TEXT = 512 * 1024
@@ -280,11 +284,15 @@ def validate(value: Any, schema: Mapping[str, Any], *, path: str = "") -> list[d
         if schema.get("format") == "date-time" and _datetime(value) is None:
             return fail("must be an RFC 3339 date-time")
     if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            return fail(f"must have at least {schema['minItems']} items")
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             return fail(f"must have at most {schema['maxItems']} items")
         for index, item in enumerate(value):
             errors += validate(item, schema.get("items", {}), path=f"{path}[{index}]")
     if isinstance(value, dict):
+        if len(value) < schema.get("minProperties", 0):
+            return fail(f"must have at least {schema['minProperties']} fields")
         properties = schema.get("properties", {})
         for name in schema.get("required", []):
             if name not in value:
@@ -477,3 +485,367 @@ RESPONSE_ROOTS: tuple[type, ...] = (
     CreateOutcome,
     ChoiceMade,
 )
+
+
+# --- email templates (/api/v1/templates, /api/v1/template-variables) -----------------------------------
+# Kept together so that other groups of routes can add their own shapes the same way.
+
+MAX_TEMPLATE_NAME = 200  # connector.templates.operations.MAX_NAME
+MAX_TEMPLATE_SUBJECT = 10_000
+MAX_TEMPLATE_BODY = 200_000  # connector.templates.rendering.MAX_SOURCE
+MAX_TEMPLATE_VARIANTS = 50
+MAX_PREVIEW_RECIPIENTS = 20
+MAX_TEMPLATE_ID = 2**31 - 1  # the largest id an integer column holds on every database we support
+# Exactly the locales connector.templates.operations.normalize_locale accepts, in either case, with
+# "-" or "_": language, optional script, optional region (de, de-AT, zh_Hant_TW, es_419).
+LOCALE_PATTERN = "^[A-Za-z]{2,3}([_-][A-Za-z]{4})?([_-]([A-Za-z]{2}|[0-9]{3}))?$"
+# Texts end up in the database, and PostgreSQL refuses a NUL character in text.
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+TEMPLATE_NAME: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_TEMPLATE_NAME,
+    "pattern": "^[^\\x00]*[^\\x00\\s][^\\x00]*$",
+}
+TEMPLATE_RECORD_TYPE: dict[str, Any] = {
+    "anyOf": [{"type": "string", "enum": list(TEMPLATE_RECORD_TYPES)}, {"type": "null"}],
+    "description": "The Oro record type the template is about (its `entity.*` variables); null: none.",
+}
+TEMPLATE_SUBJECT: dict[str, Any] = {
+    "type": "string",
+    "maxLength": MAX_TEMPLATE_SUBJECT,
+    "pattern": NO_NUL_PATTERN,
+    "description": "Twig, rendered as text on one line.",
+}
+TEMPLATE_BODY: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_TEMPLATE_BODY,
+    "pattern": NO_NUL_PATTERN,
+    "description": "Twig; HTML-escaped as it renders when the format is `html`.",
+}
+LOCALE: dict[str, Any] = {
+    "type": "string",
+    "minLength": 2,
+    "maxLength": 20,
+    "pattern": LOCALE_PATTERN,
+    "description": "A locale such as `de` or `de-AT`; a render falls back to the parent locale, then the "
+    "default text.",
+}
+
+TEMPLATE_VARIANT_TEXT: dict[str, Any] = {
+    "type": "object",
+    "required": ["subject", "body"],
+    "properties": {"subject": TEMPLATE_SUBJECT, "body": TEMPLATE_BODY},
+    "additionalProperties": False,
+}
+
+TEMPLATE_CREATE: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "subject", "body"],
+    "properties": {
+        "name": TEMPLATE_NAME,
+        "record_type": TEMPLATE_RECORD_TYPE,
+        "format": {"type": "string", "enum": list(FORMATS)},
+        "visibility": {
+            "type": "string",
+            "enum": list(VISIBILITIES),
+            "description": "`private`: only you see it; `shared`: every user may use it.",
+        },
+        "subject": TEMPLATE_SUBJECT,
+        "body": TEMPLATE_BODY,
+        "variants": {
+            "type": "array",
+            "maxItems": MAX_TEMPLATE_VARIANTS,
+            "description": "Texts for other locales than the default.",
+            "items": {
+                "type": "object",
+                "required": ["locale", "subject", "body"],
+                "properties": {"locale": LOCALE, "subject": TEMPLATE_SUBJECT, "body": TEMPLATE_BODY},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+
+TEMPLATE_EDIT: dict[str, Any] = {
+    "type": "object",
+    "description": "What to change; what is left out stays. `subject` and `body` are the default text.",
+    "minProperties": 1,
+    "properties": {
+        name: TEMPLATE_CREATE["properties"][name]
+        for name in ("name", "record_type", "format", "visibility", "subject", "body")
+    },
+    "additionalProperties": False,
+}
+
+TEMPLATE_RECORD: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "id"],
+    "properties": {
+        "type": {"type": "string", "enum": list(TEMPLATE_RECORD_TYPES)},
+        "id": {"type": "string", "pattern": RECORD_ID_PATTERN},
+    },
+    "additionalProperties": False,
+}
+
+TEMPLATE_PREVIEW_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "required": ["recipients"],
+    "properties": {
+        "record": {
+            "anyOf": [{"$ref": "#/components/schemas/TemplateRecord"}, {"type": "null"}],
+            "description": "The Oro record the email is about, read as the caller; it must be of the "
+            "template's record type. Without it, the template's `entity.*` fields are missing.",
+        },
+        "recipients": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_PREVIEW_RECIPIENTS,
+            "items": {
+                "type": "object",
+                "required": ["email"],
+                "properties": {
+                    "email": {"type": "string", "minLength": 3, "maxLength": 320, "pattern": ADDRESS_PATTERN},
+                    "name": {"type": "string", "maxLength": 320},
+                    "record": {
+                        "$ref": "#/components/schemas/TemplateRecord",
+                        "description": "This recipient's own record (their contact) instead of `record`.",
+                    },
+                    "locale": LOCALE,
+                },
+                "additionalProperties": False,
+            },
+        },
+        "locale": LOCALE,
+    },
+    "additionalProperties": False,
+}
+
+TEMPLATE_LIST_QUERY: dict[str, Any] = {
+    "type": "object",
+    "properties": {"record_type": {"type": "string", "enum": [*TEMPLATE_RECORD_TYPES, "none"]}},
+    "additionalProperties": False,
+}
+
+TEMPLATE_REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
+    "TemplateCreate": TEMPLATE_CREATE,
+    "TemplateEdit": TEMPLATE_EDIT,
+    "TemplateVariantText": TEMPLATE_VARIANT_TEXT,
+    "TemplateRecord": TEMPLATE_RECORD,
+    "TemplatePreviewRequest": TEMPLATE_PREVIEW_REQUEST,
+    "TemplateListQuery": TEMPLATE_LIST_QUERY,
+}
+REQUEST_SCHEMAS.update(TEMPLATE_REQUEST_SCHEMAS)
+
+
+def template_texts_valid(data: Mapping[str, Any]) -> None:
+    """:class:`InvalidInput` for text that cannot be stored: JSON lets a lone UTF-16 surrogate through
+    (``"\\ud800"``), which no database encodes. (JSON Schema cannot say this in a way that ECMA 262 and
+    Python read alike: see ``ADDRESS_PATTERN``.)"""
+    errors = []
+    for name, value in _strings(data, ""):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            errors.append({"field": name, "message": "is not valid Unicode text"})
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _strings(value: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(path or "(body)", value)]
+    if isinstance(value, Mapping):
+        return [s for k, v in value.items() for s in _strings(v, f"{path}.{k}".lstrip("."))]
+    if isinstance(value, list):
+        return [s for i, v in enumerate(value) for s in _strings(v, f"{path}[{i}]")]
+    return []
+
+
+@dataclass(frozen=True)
+class TemplateSummary:
+    """A template as a list shows it. ``mine``: the caller owns it; ``can_change``: the caller may edit
+    or delete it (its owner, or an administrator for a shared template)."""
+
+    id: int
+    name: str
+    record_type: str | None
+    record_type_label: str
+    format: Literal["html", "text"]
+    visibility: Literal["private", "shared"]
+    version: int
+    locales: tuple[str, ...]
+    mine: bool
+    can_change: bool
+
+
+@dataclass(frozen=True)
+class TemplateVariantOut:
+    """One locale's text (``locale`` ``""``: the default text)."""
+
+    locale: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class TemplateDetail(TemplateSummary):
+    subject: str
+    body: str
+    variants: tuple[TemplateVariantOut, ...]
+
+
+@dataclass(frozen=True)
+class TemplateList:
+    templates: tuple[TemplateSummary, ...]
+
+
+@dataclass(frozen=True)
+class TemplateVariable:
+    path: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class TemplateVariableCatalog:
+    """The variables a template for ``record_type`` (null: for no record) may use."""
+
+    record_type: str | None
+    label: str
+    entity: tuple[TemplateVariable, ...]
+    system: tuple[TemplateVariable, ...]
+    user: tuple[TemplateVariable, ...]
+
+
+@dataclass(frozen=True)
+class TemplateVariableCatalogs:
+    catalogs: tuple[TemplateVariableCatalog, ...]
+
+
+@dataclass(frozen=True)
+class TemplatePreviewRecord:
+    type: str
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class TemplateMissingField:
+    """A field the render left empty: ``path`` as the template writes it, ``label`` as people call it."""
+
+    path: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TemplateRecipientPreview:
+    """The email one recipient would get. ``ready`` is false while ``missing`` names a field: sending
+    is refused until it is filled in Oro or taken out of the template. ``text`` is the plain-text
+    alternative of an HTML body (null for a text template: the body is text already)."""
+
+    to: str
+    name: str
+    record: TemplatePreviewRecord | None
+    subject: str
+    body: str
+    text: str | None
+    format: Literal["html", "text"]
+    locale: str
+    missing: tuple[str, ...]
+    missing_fields: tuple[TemplateMissingField, ...]
+    ready: bool
+
+
+@dataclass(frozen=True)
+class TemplatePreviews:
+    template_id: int
+    version: int
+    previews: tuple[TemplateRecipientPreview, ...]
+
+
+TEMPLATE_RESPONSE_ROOTS: tuple[type, ...] = (
+    TemplateList,
+    TemplateDetail,
+    TemplateVariableCatalogs,
+    TemplatePreviews,
+)
+RESPONSE_ROOTS = (*RESPONSE_ROOTS, *TEMPLATE_RESPONSE_ROOTS)
+
+
+def template_summary(template: EmailTemplate, *, user: User, can_change: bool) -> TemplateSummary:
+    return TemplateSummary(**_summary_fields(template, user=user, can_change=can_change))
+
+
+def template_detail(template: EmailTemplate, *, user: User, can_change: bool) -> TemplateDetail:
+    default = template.variant("")
+    return TemplateDetail(
+        **_summary_fields(template, user=user, can_change=can_change),
+        subject=default.subject if default is not None else "",
+        body=default.body if default is not None else "",
+        variants=tuple(
+            TemplateVariantOut(v.locale, v.subject, v.body)
+            for v in sorted(template.variants, key=lambda v: v.locale)
+        ),
+    )
+
+
+def _summary_fields(template: EmailTemplate, *, user: User, can_change: bool) -> dict[str, Any]:
+    return {
+        "id": template.id,
+        "name": template.name,
+        "record_type": template.record_type,
+        "record_type_label": catalog(template.record_type).label,
+        "format": template.format,
+        "visibility": template.visibility,
+        "version": template.version,
+        "locales": tuple(sorted(template.locales)),
+        "mine": template.owner_id == user.id,
+        "can_change": can_change,
+    }
+
+
+def variable_catalog(known: VariableCatalog) -> TemplateVariableCatalog:
+    def variables(items: tuple[Variable, ...]) -> tuple[TemplateVariable, ...]:
+        return tuple(TemplateVariable(v.path, v.label, v.kind) for v in items)
+
+    return TemplateVariableCatalog(
+        record_type=known.record_type,
+        label=known.label,
+        entity=variables(known.entity),
+        system=variables(known.system),
+        user=variables(known.user),
+    )
+
+
+def template_previews(
+    template: EmailTemplate,
+    previews: Sequence[RecipientPreview],
+    *,
+    plain_text: Callable[[str], str],
+) -> TemplatePreviews:
+    """The previews as the API gives them; ``plain_text`` makes an HTML body's text alternative."""
+    known = catalog(template.record_type)
+    labels = {v.path: v.label for v in (*known.entity, *known.system, *known.user)}
+    answers = []
+    for preview in previews:
+        email, record = preview.email, preview.recipient.record
+        answers.append(
+            TemplateRecipientPreview(
+                to=preview.recipient.email,
+                name=preview.recipient.name,
+                record=TemplatePreviewRecord(record.type, record.id, record.title) if record else None,
+                subject=email.subject,
+                body=email.body,
+                text=plain_text(email.body) if email.format == "html" else None,
+                format=email.format,
+                locale=email.locale,
+                missing=email.missing,
+                missing_fields=tuple(TemplateMissingField(p, labels.get(p, p)) for p in email.missing),
+                ready=email.ready,
+            )
+        )
+    return TemplatePreviews(template.id, template.version, tuple(answers))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -94,7 +95,8 @@ def test_every_endpoint_but_the_document_needs_a_token(api_app: Flask, api: Flas
     rules = [r for r in api_app.url_map.iter_rules() if r.rule.startswith("/api/v1/")]
     for rule in rules:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            answer = api.open(rule.rule, method=method, json={})
+            path = re.sub(r"<int:[^<>]+>", "1", re.sub(r"<(?!int:)[^<>]+>", "de", rule.rule))  # parameters
+            answer = api.open(path, method=method, json={})
             if rule.rule == "/api/v1/openapi.json":
                 assert answer.status_code == 200
             else:
