@@ -11,7 +11,7 @@ const status = document.getElementById("status");
 const who = document.getElementById("who");
 const refreshButton = document.getElementById("refresh");
 
-const state = { message: null, view: null, me: null, generation: 0 };
+const state = { message: null, view: null, me: null, templates: null, previewTicket: 0, generation: 0 };
 
 function say(text) {
   status.textContent = text;
@@ -43,11 +43,14 @@ function fail(error) {
   show(render.problemScreen(problem, actions));
 }
 
-function greeting() {
+function addressee() {
   // Whom the reply goes to: the sender, or (on one's own message) the first other participant.
   const people = state.view?.participants || [];
-  const addressee = people.find((p) => p.role === "from") || people[0];
-  const first = (addressee?.name || "").split(/\s+/)[0];
+  return people.find((p) => p.role === "from") || people[0] || null;
+}
+
+function greeting() {
+  const first = (addressee()?.name || "").split(/\s+/)[0];
   const sign = state.me?.name ? `\n\nBest regards,\n${state.me.name}` : "\n\nBest regards,";
   return `${first ? `Hello ${first},` : "Hello,"}\n\n${sign}`;
 }
@@ -58,19 +61,55 @@ function showConnect(me) {
   focusHeading("connect");
 }
 
+async function loadTemplates(fresh) {
+  // Asked once per opened message (and on Refresh); a failure shows in the templates section only.
+  if (state.templates && !fresh) return state.templates;
+  try {
+    state.templates = { list: (await call("GET", "/templates")).templates };
+  } catch (error) {
+    state.templates = { error: describe(error).message };
+  }
+  return state.templates;
+}
+
+/** The templates that fit a reply to ``person``: those for a record type Oro matched them to (filled
+ * from that record, the first of its type, as the Gmail add-on does) and those for no record. */
+function templateChoices(templates, person) {
+  const records = {};
+  for (const group of person && !person.excluded ? person.matches : []) {
+    if (group.records.length && !records[group.type]) records[group.type] = group.records[0];
+  }
+  return (templates.list || [])
+    .filter((t) => !t.record_type || records[t.record_type])
+    .map((t) => ({ template: t, record: t.record_type ? records[t.record_type] : null }));
+}
+
 async function loadSidebar({ fresh = false, focus = null } = {}) {
   const generation = state.generation;
   main.setAttribute("aria-busy", "true");
-  const view = await call("POST", "/sidebar", { body: { message: state.message, fresh } });
+  const [view, templates] = await Promise.all([
+    call("POST", "/sidebar", { body: { message: state.message, fresh } }),
+    loadTemplates(fresh),
+  ]);
   if (generation !== state.generation) return; // another message was opened meanwhile
   state.view = view;
+  state.previewTicket += 1; // a preview still on its way belongs to the page being replaced
   refreshButton.hidden = false;
-  show(render.sidebar(view, { act: actions }, { greeting: greeting() }));
+  const person = addressee();
+  const replying = { person, choices: templateChoices(templates, person), error: templates.error };
+  show(render.sidebar(view, { act: actions }, { greeting: greeting(), templates: replying }));
   if (focus) focusHeading(focus);
+}
+
+function displayLocale() {
+  // The user's Outlook language picks a template's locale text, as Gmail's does in the add-on.
+  const language = Office.context.displayLanguage;
+  return typeof language === "string" && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4}){0,2}$/.test(language) ? language : null;
 }
 
 async function start() {
   state.generation += 1;
+  state.templates = null;
   const generation = state.generation;
   const item = Office.context.mailbox?.item; // no mailbox at all when opened outside Outlook
   if (!item) {
@@ -230,6 +269,42 @@ const actions = {
     }
     item.displayReplyForm({ htmlBody });
     say("Outlook opened the reply for you to review.");
+  },
+
+  async previewTemplate(choice, ui) {
+    const person = addressee();
+    if (!person) return;
+    const ticket = (state.previewTicket += 1);
+    const body = { recipients: [{ email: person.address, name: person.name || "" }] };
+    if (choice.record) body.record = { type: choice.record.type, id: choice.record.id };
+    const locale = displayLocale();
+    if (locale) body.locale = locale;
+    ui.loading();
+    try {
+      const result = await call("POST", `/templates/${choice.template.id}/preview`, { body });
+      if (ticket !== state.previewTicket) return; // another template was chosen meanwhile
+      ui.show(result.previews[0]);
+    } catch (error) {
+      if (ticket !== state.previewTicket) return;
+      const problem = describe(error);
+      if (problem.code === "oro_not_connected") {
+        fail(problem);
+        return;
+      }
+      ui.failed(problem.message);
+    }
+  },
+
+  replyWithTemplate(choice, preview) {
+    const item = Office.context.mailbox?.item;
+    if (!item || !preview.ready || preview.missing.length) return; // the button is disabled then too
+    const htmlBody = preview.format === "html" ? preview.body : textToHtml(preview.body);
+    if (htmlBody.length > 32 * 1024) {
+      say("This template's reply is too long for Outlook's reply form (32 KB).");
+      return;
+    }
+    item.displayReplyForm({ htmlBody });
+    say(`Outlook opened the reply with “${choice.template.name}” for you to review.`);
   },
 };
 

@@ -438,7 +438,126 @@ export function replySection(greeting, act) {
   );
 }
 
-export function sidebar(view, options, { greeting }) {
+// --- replying with a template ------------------------------------------------------------------------
+
+// The rendered body is HTML made by the connector's sandboxed template renderer from Oro's data. It is
+// shown only inside a sandboxed frame (no scripts, no forms, no popups, an origin of its own), under a
+// policy that loads nothing but inline styles and images: never as markup of the pane itself.
+const PREVIEW_POLICY = "default-src 'none'; img-src https: data:; style-src 'unsafe-inline'; font-src https: data:";
+
+function framedBody(html) {
+  return (
+    `<!doctype html><html><head><meta charset="utf-8">` +
+    `<meta http-equiv="Content-Security-Policy" content="${PREVIEW_POLICY}">` +
+    `<style>body{margin:8px;font:14px/1.45 "Segoe UI",system-ui,sans-serif;color:#1f2328;background:#fff;overflow-wrap:anywhere}</style>` +
+    `</head><body>${html}</body></html>`
+  );
+}
+
+function choiceLabel(choice) {
+  const { template, record } = choice;
+  return record ? `${template.name} · ${record.type_label}: ${record.title}` : template.name;
+}
+
+/** What a chosen template makes of the reply: subject, body, and each missing field by name. The
+ * "Open reply form" button is enabled only when nothing is missing. */
+export function templatePreview(place, choice, preview, act) {
+  const body =
+    preview.format === "html"
+      ? el("iframe", {
+          class: "preview-body",
+          sandbox: true,
+          referrerpolicy: "no-referrer",
+          title: `Reply body of “${choice.template.name}”`,
+          srcdoc: framedBody(preview.body),
+        })
+      : el("pre", { class: "preview-body text" }, preview.body);
+  const missingId = uniqueId("missing");
+  const missing = preview.missing_fields.length
+    ? el(
+        "div",
+        { id: missingId, class: "banner warning missing", role: "alert" },
+        el("p", {}, "Fill these fields in Oro, or take them out of the template, before replying:"),
+        el("ul", {}, preview.missing_fields.map((field) => el("li", {}, `${field.label} (${field.path})`))),
+      )
+    : null;
+  const open = el(
+    "button",
+    {
+      type: "button",
+      disabled: !preview.ready,
+      "aria-describedby": missing ? missingId : null,
+      onclick: () => act.replyWithTemplate(choice, preview),
+    },
+    "Open reply form",
+  );
+  place.replaceChildren(
+    ...[
+      el(
+        "dl",
+        { class: "facts preview-head" },
+        el("dt", {}, "To"),
+        el("dd", {}, preview.name ? `${preview.name} <${preview.to}>` : preview.to),
+        el("dt", {}, "Subject"),
+        el("dd", { class: "preview-subject" }, preview.subject),
+      ),
+      body,
+      missing,
+      // Further ways to send this reply (such as sending it at once) join this row.
+      el("div", { class: "actions template-actions" }, open),
+      el("p", { class: "muted" }, "Outlook opens the reply, under the conversation's subject, for you to review and send."),
+    ].filter(Boolean),
+  );
+}
+
+export function templateSection({ person, choices, error }, act) {
+  const title = "Reply with a template";
+  if (error) return section("templates", title, el("p", { class: "banner warning" }, `Templates could not be loaded: ${error}`));
+  if (!person) return section("templates", title, el("p", { class: "muted" }, "Nobody on this email to reply to."));
+  if (!choices.length) {
+    return section(
+      "templates",
+      title,
+      el("p", { class: "muted" }, `No template fits a reply to ${person.name || person.address} yet. Templates are made on the connector's setup page.`),
+    );
+  }
+  const place = el("div", { class: "template-preview", "aria-live": "polite" });
+  const ui = {
+    loading() {
+      place.replaceChildren(el("p", { class: "muted" }, "Preparing the preview…"));
+    },
+    failed(message) {
+      place.replaceChildren(el("p", { class: "banner error", role: "alert" }, message));
+    },
+  };
+  const select = el(
+    "select",
+    {
+      id: "template-choice",
+      name: "template",
+      onchange: () => {
+        const choice = choices[Number(select.value)];
+        if (!select.value || !choice) {
+          place.replaceChildren();
+          return;
+        }
+        act.previewTemplate(choice, { ...ui, show: (preview) => templatePreview(place, choice, preview, act) });
+      },
+    },
+    el("option", { value: "" }, "Choose a template…"),
+    choices.map((choice, index) => el("option", { value: String(index) }, choiceLabel(choice))),
+  );
+  return section(
+    "templates",
+    title,
+    el("p", { class: "muted" }, `To ${person.name ? `${person.name} <${person.address}>` : person.address}, filled in from Oro.`),
+    el("label", { for: "template-choice" }, "Template"),
+    select,
+    place,
+  );
+}
+
+export function sidebar(view, options, { greeting, templates }) {
   const linked = new Set(view.thread.linked.map((item) => ref(item.record)));
   const shared = { ...options, linked };
   return [
@@ -449,6 +568,7 @@ export function sidebar(view, options, { greeting }) {
       : el("p", { class: "muted" }, "Nobody on this email but you.")),
     commerceSection(view, shared),
     searchSection(options.act),
+    templates ? templateSection(templates, options.act) : null,
     replySection(greeting, options.act),
   ];
 }
