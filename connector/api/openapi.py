@@ -13,6 +13,7 @@ from connector.api.schemas import (
     CHOICE_REQUEST,
     LOCALE,
     MAX_TEMPLATE_ID,
+    REPLY_RESPONSE_SCHEMAS,
     REQUEST_SCHEMAS,
     RESPONSE_ROOTS,
     TEMPLATE_LIST_QUERY,
@@ -237,6 +238,8 @@ def openapi_document(*, server_url: str = "") -> dict[str, Any]:
         },
     }
     paths.update(template_paths())
+    paths.update(reply_paths())
+    schemas.update(REPLY_RESPONSE_SCHEMAS)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -393,5 +396,54 @@ def template_paths() -> dict[str, Any]:
                 errors=("400", "401", "503"),
                 parameters=[record_type],
             ),
+        },
+    }
+
+
+# --- replies sent by the connector (connector/api/replies.py) -------------------------------------------
+
+
+def reply_paths() -> dict[str, Any]:
+    send_id = _path("send_id", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, "The reply's id.")
+    conversation = _query(
+        "conversationId", {"type": "string", "minLength": 1, "maxLength": 400}, "Office.js `conversationId`."
+    )
+    return {
+        "/api/v1/replies": {
+            "post": _operation(
+                "send_reply",
+                "Record a reply to the open message and answer at once (202); the connector sends it through "
+                "Graph exactly once, retrying when Graph fails. A template with a field that has no value is "
+                "refused (422 `template_fields_missing`, with `missing`); a caller whose Outlook has not "
+                "allowed sending gets 403 `graph_consent_required`.",
+                ok=("202", "SendAnswer"),
+                body="ReplyRequest",
+                errors=("400", "401", "403", "404", "415", "422", "502", "503"),
+            ),
+            "get": _operation(
+                "list_replies",
+                "The caller's replies in a conversation, newest first, with their state.",
+                ok=("200", "SendList"),
+                errors=("400", "401", "503"),
+                parameters=[conversation],
+            ),
+        },
+        "/api/v1/replies/{send_id}/retry": {
+            "post": _operation(
+                "retry_reply",
+                "Try a failed reply again now (409 when it is not failed).",
+                ok=("200", "SendAnswer"),
+                errors=("401", "404", "409", "503"),
+                parameters=[send_id],
+            )
+        },
+        "/api/v1/replies/{send_id}/dismiss": {
+            "post": _operation(
+                "dismiss_reply",
+                "Stop showing a failed reply; it will not be sent (409 when it is not failed).",
+                ok=("200", "SendAnswer"),
+                errors=("401", "404", "409", "503"),
+                parameters=[send_id],
+            )
         },
     }

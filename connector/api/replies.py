@@ -23,7 +23,7 @@ from flask import Response, current_app, g, jsonify, request
 from connector.api.auth import Caller, current_caller
 from connector.api.errors import ApiError
 from connector.api.routes import _json_body, _open_message, bp
-from connector.api.schemas import REQUEST_SCHEMAS, InvalidInput
+from connector.api.schemas import InvalidInput
 from connector.app_services import services
 from connector.db import db
 from connector.mail.addresses import EmailAddress
@@ -46,34 +46,6 @@ from connector.templates.operations import get_template, render_template
 from connector.templates.rendering import RenderContext, Sender
 
 logger = logging.getLogger(__name__)
-
-MAX_TEXT = 100_000
-_ADDRESS_LIST = {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 320}}
-_NULL = {"type": "null"}
-REQUEST_SCHEMAS["ReplyRecord"] = {
-    "type": "object",
-    "required": ["type", "id"],
-    "additionalProperties": False,
-    "properties": {
-        "type": {"type": "string", "maxLength": 40},
-        "id": {"type": "string", "minLength": 1, "maxLength": 64},
-    },
-}
-REQUEST_SCHEMAS["ReplyRequest"] = {
-    "type": "object",
-    "required": ["key", "message"],
-    "additionalProperties": False,
-    "properties": {
-        "key": {"type": "string", "minLength": 1, "maxLength": 200},
-        "message": {"$ref": "#/components/schemas/Message"},
-        "template_id": {"anyOf": [{"type": "integer"}, _NULL]},
-        "record": {"anyOf": [{"$ref": "#/components/schemas/ReplyRecord"}, _NULL]},
-        "text": {"anyOf": [{"type": "string", "maxLength": MAX_TEXT}, _NULL]},
-        "to": _ADDRESS_LIST,
-        "cc": _ADDRESS_LIST,
-        "locale": {"anyOf": [{"type": "string", "maxLength": 20}, _NULL]},
-    },
-}
 
 
 @bp.post("/replies")
@@ -192,10 +164,10 @@ def _body(caller: Caller, data: dict[str, Any]) -> tuple[str | None, str, int | 
         if kind is None:
             raise InvalidInput([{"field": "record.type", "message": "is not a record type"}])
         record = services().oro_for(caller.user).get_record(kind, id=wanted["id"])
-    sender = Sender(
-        name=caller.entra.name or caller.user.display_name or caller.mailbox, email=caller.mailbox
-    )
-    context = RenderContext(record=record, sender=sender, app_url=services().settings.public_url)
+    # The same sender and app URL as the Gmail add-on and the template preview, so a reply reads the
+    # same whichever host sent it.
+    sender = Sender(name=caller.user.display_name or caller.mailbox, email=caller.mailbox)
+    context = RenderContext(record=record, sender=sender, app_url=services().settings.public_url.rstrip("/"))
     try:
         rendered = render_template(template, context=context, locale=data.get("locale"))
     except TemplateError as exc:

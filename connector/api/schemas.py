@@ -238,6 +238,79 @@ REQUEST_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+# --- replies sent by the connector (connector/api/replies.py) -----------------------------------------
+
+MAX_REPLY_TEXT = 100_000
+_NULL: dict[str, Any] = {"type": "null"}
+_REPLY_ADDRESSES: dict[str, Any] = {
+    "type": "array",
+    "maxItems": 50,
+    "items": {"type": "string", "minLength": 3, "maxLength": 320},
+}
+REQUEST_SCHEMAS["ReplyRecord"] = {
+    "type": "object",
+    "description": "The Oro record the template is about (read from Oro as the caller).",
+    "required": ["type", "id"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"type": "string", "minLength": 1, "maxLength": 40},
+        "id": {"type": "string", "minLength": 1, "maxLength": 64},
+    },
+}
+REQUEST_SCHEMAS["ReplyRequest"] = {
+    "type": "object",
+    "description": "A reply to the open message, sent by the connector through Graph exactly once per `key`.",
+    "required": ["key", "message"],
+    "additionalProperties": False,
+    "properties": {
+        "key": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "Made by the pane per Send click: the same key again is the same reply.",
+        },
+        "message": {"$ref": "#/components/schemas/Message"},
+        "template_id": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, _NULL]},
+        "record": {"anyOf": [{"$ref": "#/components/schemas/ReplyRecord"}, _NULL]},
+        "text": {"anyOf": [{"type": "string", "maxLength": MAX_REPLY_TEXT}, _NULL]},
+        "to": _REPLY_ADDRESSES,
+        "cc": _REPLY_ADDRESSES,
+        "locale": {"anyOf": [{"type": "string", "maxLength": 20}, _NULL]},
+    },
+}
+SEND_RECORD: dict[str, Any] = {
+    "type": "object",
+    "description": "One reply and where its sending stands.",
+    "required": ["id", "state", "label", "subject", "to", "template", "attempts", "error", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "state": {"type": "string", "enum": ["pending", "sending", "sent", "failed"]},
+        "label": {"type": "string", "description": "The state in words for a person."},
+        "subject": {"type": "string"},
+        "to": {"type": "array", "items": {"type": "string"}},
+        "template": {"type": "string"},
+        "attempts": {"type": "integer"},
+        "error": {"type": "string", "description": "Why the last attempt failed; what to do."},
+        "created_at": {"type": "string", "format": "date-time"},
+        "sent_at": {"type": ["string", "null"], "format": "date-time"},
+        "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+        "linked": {"type": "boolean", "description": "Linked in Oro with the thread's records."},
+    },
+}
+REPLY_RESPONSE_SCHEMAS: dict[str, Any] = {
+    "SendRecord": SEND_RECORD,
+    "SendAnswer": {
+        "type": "object",
+        "required": ["send"],
+        "properties": {"send": {"$ref": "#/components/schemas/SendRecord"}},
+    },
+    "SendList": {
+        "type": "object",
+        "required": ["sends"],
+        "properties": {"sends": {"type": "array", "items": {"$ref": "#/components/schemas/SendRecord"}}},
+    },
+}
+
 # --- a validator for the subset of JSON Schema used above --------------------------------------------
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
