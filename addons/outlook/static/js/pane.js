@@ -5,13 +5,14 @@ import { ApiProblem, call } from "./api.js";
 import { append, clear, el, textToHtml } from "./dom.js";
 import { readMessage } from "./item.js";
 import * as render from "./render.js";
+import { RepliesList } from "./replies.js";
 
 const main = document.getElementById("main");
 const status = document.getElementById("status");
 const who = document.getElementById("who");
 const refreshButton = document.getElementById("refresh");
 
-const state = { message: null, view: null, me: null, templates: null, previewTicket: 0, generation: 0 };
+const state = { message: null, view: null, me: null, templates: null, previewTicket: 0, generation: 0, replies: null };
 
 function say(text) {
   status.textContent = text;
@@ -97,7 +98,7 @@ async function loadSidebar({ fresh = false, focus = null } = {}) {
   refreshButton.hidden = false;
   const person = addressee();
   const replying = { person, choices: templateChoices(templates, person), error: templates.error };
-  show(render.sidebar(view, { act: actions }, { greeting: greeting(), templates: replying }));
+  show(render.sidebar(view, { act: actions, replies: state.replies?.section }, { greeting: greeting(), templates: replying }));
   if (focus) focusHeading(focus);
 }
 
@@ -107,8 +108,27 @@ function displayLocale() {
   return typeof language === "string" && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,4}){0,2}$/.test(language) ? language : null;
 }
 
+function watchReplies() {
+  // The thread the connector files the message under: its conversation, else the message itself.
+  const thread = state.message.conversation_id || state.message.internet_message_id;
+  state.replies = new RepliesList({
+    load: () => call("GET", "/replies", { query: { conversationId: thread } }),
+    act: actions,
+    say,
+  });
+}
+
+function listReplies() {
+  // Not worth failing the sidebar for: the list shows nothing until it can be read.
+  return state.replies?.refresh().catch((error) => {
+    console.warn("the replies of this conversation could not be listed:", describe(error).message);
+  });
+}
+
 async function start() {
   state.generation += 1;
+  state.replies?.stop();
+  state.replies = null;
   state.templates = null;
   const generation = state.generation;
   const item = Office.context.mailbox?.item; // no mailbox at all when opened outside Outlook
@@ -127,7 +147,9 @@ async function start() {
       showConnect(state.me);
       return;
     }
+    watchReplies();
     await loadSidebar();
+    listReplies();
   } catch (error) {
     fail(error);
   }
@@ -153,6 +175,40 @@ function recordBody(card) {
 
 const actions = {
   restart: start,
+
+  /** Record a reply for the connector to send; answers whether this click got an answer (see replies.js). */
+  async sendReply(body) {
+    say("Sending your reply…");
+    const locale = displayLocale();
+    try {
+      const { send } = await call("POST", "/replies", {
+        body: { message: state.message, ...(locale && body.template_id ? { locale } : {}), ...body },
+      });
+      say(`Your reply to ${send.to.join(", ")} is recorded: ${send.label.toLowerCase()}.`);
+      await listReplies();
+      focusHeading("replies");
+      return { settled: true };
+    } catch (error) {
+      const problem = describe(error);
+      if (problem.code === "oro_not_connected") {
+        fail(problem);
+        return { settled: true };
+      }
+      // No answer about this click (the network, a failing server): it may have been recorded, so the
+      // next click sends it under the same key, never as a second email.
+      const settled = problem.status >= 400 && problem.status < 500;
+      say(settled ? `Not sent: ${problem.message}` : `${problem.message} Press Send now again to send this reply.`);
+      return { settled };
+    }
+  },
+
+  retrySend(send) {
+    return replyAction(send, "retry", `The reply to ${send.to.join(", ")} will be sent again.`);
+  },
+
+  dismissSend(send) {
+    return replyAction(send, "dismiss", `The reply to ${send.to.join(", ")} is dismissed: it will not be sent.`);
+  },
 
   connect(url) {
     if (!url) return;
@@ -307,6 +363,17 @@ const actions = {
     say(`Outlook opened the reply with “${choice.template.name}” for you to review.`);
   },
 };
+
+async function replyAction(send, verb, done) {
+  try {
+    await call("POST", `/replies/${send.id}/${verb}`);
+    say(done);
+  } catch (error) {
+    say(describe(error).message); // e.g. retried meanwhile in another window: the list shows how it is
+  }
+  await listReplies();
+  if (!state.replies?.section.hidden) focusHeading("replies");
+}
 
 refreshButton.addEventListener("click", () =>
   act(() => loadSidebar({ fresh: true }), () => say("Refreshed from Oro.")),

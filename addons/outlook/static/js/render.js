@@ -1,6 +1,7 @@
 // The SidebarView as the pane's HTML. Every value from Oro or from the email is text (see dom.js).
 
 import { el, uniqueId } from "./dom.js";
+import { sendNowButton } from "./replies.js";
 
 const ROLE_LABELS = { from: "From", to: "To", cc: "Cc", bcc: "Bcc" };
 
@@ -504,10 +505,28 @@ export function templatePreview(place, choice, preview, act) {
       body,
       missing,
       // Further ways to send this reply (such as sending it at once) join this row.
-      el("div", { class: "actions template-actions" }, open),
+      el("div", { class: "actions template-actions" }, open, sendNow(choice, preview, missing ? missingId : null, act)),
       el("p", { class: "muted" }, "Outlook opens the reply, under the conversation's subject, for you to review and send."),
+      el("p", { class: "muted" }, "Send now: the connector sends it for you, once, and lists it under Replies in this conversation."),
     ].filter(Boolean),
   );
+}
+
+/** "Send now": the connector sends the previewed reply itself, once; disabled while a field is missing. */
+function sendNow(choice, preview, missingId, act) {
+  const button = sendNowButton({
+    request: () =>
+      preview.ready && !preview.missing_fields.length
+        ? {
+            template_id: choice.template.id,
+            record: choice.record ? { type: choice.record.type, id: choice.record.id } : null,
+            to: [preview.to],
+          }
+        : null,
+    send: (body) => act.sendReply(body),
+  });
+  if (missingId) button.setAttribute("aria-describedby", missingId);
+  return button;
 }
 
 export function templateSection({ person, choices, error }, act) {
@@ -562,6 +581,7 @@ export function sidebar(view, options, { greeting, templates }) {
   const shared = { ...options, linked };
   return [
     ...banners(view),
+    options.replies,
     threadSection(view, shared),
     section("people", "People on this email", view.participants.length
       ? view.participants.map((p) => participantBlock(p, shared))
