@@ -175,7 +175,10 @@ class Services:
         from connector.db import db
 
         store = DatabaseTokenCacheStore(db.engine(self.app), self.secret_box)
-        return GraphTokenBroker.from_settings(self.settings, store=store, session=self.identity_session)
+        # The effective settings: a client id or secret saved on the admin page is the one Entra knows.
+        return GraphTokenBroker.from_settings(
+            self.effective_settings(), store=store, session=self.identity_session
+        )
 
     def oro_for(self, user: User) -> HttpOroClient:
         """An Oro client acting as ``user`` (``OroAuthExpired`` on use when not connected)."""

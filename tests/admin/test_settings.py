@@ -215,3 +215,21 @@ def test_a_saved_secret_is_re_encrypted_when_keys_rotate(admin_app: Flask, admin
         row = session.get(StoredSetting, "oro_client_secret")
         assert row is not None and row.secret is not None
         assert SecretBox((newest,)).decrypt(row.secret) == "rotate-me"
+
+
+def test_the_microsoft_app_saved_here_is_the_one_the_on_behalf_of_exchange_uses(
+    admin_app: Flask, admin_client: FlaskClient
+) -> None:
+    client_id = "0f1e2d3c-4b5a-4697-8877-665544332211"
+    answer = admin_client.post(
+        "/admin/microsoft",
+        data={
+            "csrf_token": csrf_of(admin_client),
+            "microsoft_tenants": "",
+            "microsoft_client_id": client_id,
+            "microsoft_client_secret": "a-secret-saved-on-the-page",
+        },
+    )
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    with admin_app.app_context():
+        assert f"client_id={client_id!r}" in repr(services().graph_broker)
