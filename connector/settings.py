@@ -100,7 +100,8 @@ class Settings:
         8, "Attempts at sending one reply before it is shown as failed (a user can retry it)."
     )
     outbox_retry_seconds: float = _setting(
-        15.0, "Seconds before the first retry of a reply that could not be sent; doubles each time, up to 1 h."
+        15.0,
+        "Seconds before the first retry of a reply that could not be sent; doubles each time, up to 1 h.",
     )
     outbox_lease_seconds: float = _setting(
         30.0,

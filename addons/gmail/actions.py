@@ -250,14 +250,7 @@ def on_retry_send(req: AddonRequest, params: Mapping[str, str]) -> cards.AddonRe
         req.session.refresh(row)
     else:
         current_app.extensions["connector.wakeup"].notify()
-    if row.state == "sent":
-        text = "Reply sent."
-    elif row.state == "failed":
-        text = f"Not sent: {row.last_error}"
-    else:
-        text = "Not sent yet; the connector will try again when you next open this conversation. "
-        text += row.last_error
-    return cards.Navigate(card=screens.root_card(req), root=True, notification=text.strip())
+    return cards.Navigate(card=screens.root_card(req), root=True, notification=reply.outcome_text(req, row))
 
 
 def on_dismiss_send(req: AddonRequest, params: Mapping[str, str]) -> cards.AddonResponse:

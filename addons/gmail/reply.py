@@ -23,6 +23,7 @@ from connector.mail.compose import html_to_text, reply_subject
 from connector.mail.gmail import GmailMessage
 from connector.oro import OroRecord
 from connector.outbox.delivery import DeliveryPolicy
+from connector.outbox.models import OutboxMessage
 from connector.outbox.operations import Reply, enqueue_reply
 from connector.outbox.runner import link_sent_replies, send_gmail_now
 from connector.outbox.transports import GmailTransport, sender_address
@@ -165,14 +166,18 @@ def send(req: AddonRequest, template_id: str, key: str) -> str:
     req.commit()  # recorded before anything can send it
     outcome = send_now(req, row_ids=[row.id]).get(row.id)
     req.session.refresh(row)
+    return outcome_text(req, row, fresh=outcome in ("sent", "found_sent"))
+
+
+def outcome_text(req: AddonRequest, row: OutboxMessage, *, fresh: bool = True) -> str:
+    """What became of a send, in words for the notification (``fresh``: sent by this request)."""
     if row.state == "sent":
         _link_now(req)
-        return "Reply sent." if outcome in ("sent", "found_sent") else "This reply was already sent."
+        return "Reply sent." if fresh else "This reply was already sent."
     if row.state == "failed":
         return f"Not sent: {row.last_error}"
-    return (
-        f"Not sent yet; the connector will try again when you next open this conversation. {row.last_error}"
-    )
+    waiting = "Not sent yet; the connector will try again when you next open this conversation."
+    return f"{waiting} {row.last_error}".strip()
 
 
 def _link_now(req: AddonRequest) -> None:

@@ -12,10 +12,10 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 Provider = Literal["gmail", "graph"]
 MAX_KEY = 200
+SENT_SHOWN_FOR = timedelta(days=1)
 
 
 class OutboxError(Exception):
@@ -216,6 +217,7 @@ def sends_in_thread(session: Session, *, user: User, thread_id: str, limit: int 
             OutboxMessage.user_id == user.id,
             OutboxMessage.thread_id == thread_id,
             OutboxMessage.resolved_at.is_(None),
+            or_(OutboxMessage.state != "sent", OutboxMessage.sent_at >= utcnow() - SENT_SHOWN_FOR),
         )
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
@@ -248,6 +250,8 @@ def retry_send(session: Session, *, send_id: int, user: User | None = None) -> O
     row.state = "pending"
     row.next_attempt_at = utcnow()
     row.resolved_at = None
+    # A fresh run of attempts, but still counted as tried: the next attempt asks the provider first.
+    row.attempts = min(row.attempts, 1)
     session.flush()
     return row
 

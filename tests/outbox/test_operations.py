@@ -107,3 +107,27 @@ def test_health_counts_states_and_stuck_sends(db: Session) -> None:
     assert health.counts == {"pending": 1, "sending": 1, "sent": 1, "failed": 1}
     assert (health.failed_unresolved, health.stuck) == (1, 1)
     assert health.oldest_waiting is not None
+
+
+def test_a_retried_reply_gets_a_fresh_run_of_attempts_and_is_still_checked_first(db: Session) -> None:
+    alice = a_user(db)
+    row = enqueue_reply(db, user=alice, key="k", reply=a_reply(), domain="c.example")
+    row.state, row.attempts = "failed", 8
+    retry_send(db, send_id=row.id, user=alice)
+    assert (row.state, row.attempts) == ("pending", 1)
+
+
+def test_the_thread_shows_sent_replies_of_the_last_day_and_everything_unsent(db: Session) -> None:
+    from datetime import timedelta
+
+    from connector.db.models import utcnow
+
+    alice = a_user(db)
+    old, recent, waiting = (
+        enqueue_reply(db, user=alice, key=k, reply=a_reply(), domain="c.example") for k in ("a", "b", "c")
+    )
+    old.state, old.sent_at = "sent", utcnow() - timedelta(days=2)
+    recent.state, recent.sent_at = "sent", utcnow() - timedelta(hours=2)
+    db.flush()
+    shown = {s.id for s in sends_in_thread(db, user=alice, thread_id="conv-1")}
+    assert shown == {recent.id, waiting.id}
