@@ -31,6 +31,7 @@ from connector.sidebar.context import MessageContext
 from connector.templates.errors import TemplateNotFound
 from connector.templates.operations import get_template, list_templates, render_template
 from connector.templates.rendering import RenderContext, RenderedEmail, Sender
+from connector.templates.variables import catalog
 
 PREVIEW_CHARS = 1500
 logger = logging.getLogger(__name__)
@@ -78,9 +79,16 @@ def rendered(req: AddonRequest, message: GmailMessage, template_id: str) -> tupl
     return template.name, render_template(template, context=context, locale=req.locale)
 
 
+def template_type(req: AddonRequest, template_id: str) -> str | None:
+    return get_template(req.session, user=req.user, template_id=int(template_id)).record_type
+
+
 def templates_card(req: AddonRequest) -> cards.Card:
     """The user's templates, each with a Preview button."""
-    card = cards.Card(header=cards.CardHeader("Reply with a template", image_url=req.branding.logo_url))
+    card = cards.Card(
+        header=cards.CardHeader("Reply with a template", image_url=req.branding.logo_url),
+        name="reply_templates",
+    )
     section = cards.Section(header="Templates")
     templates = list_templates(req.session, user=req.user)
     if not templates:
@@ -104,7 +112,9 @@ def preview_card(req: AddonRequest, template_id: str) -> cards.Card:
     message = screens.open_message(req)
     name, email = rendered(req, message, template_id)
     to = recipients(req, message)
-    card = cards.Card(header=cards.CardHeader(f"Reply: {name}", image_url=req.branding.logo_url))
+    card = cards.Card(
+        header=cards.CardHeader(f"Reply: {name}", image_url=req.branding.logo_url), name="reply_preview"
+    )
     section = cards.Section()
     section.add(
         cards.DecoratedText(top_label="To", text=cards.escape(", ".join(str(a) for a in to) or "nobody"))
@@ -118,10 +128,13 @@ def preview_card(req: AddonRequest, template_id: str) -> cards.Card:
     shown = body if len(body) <= PREVIEW_CHARS else body[:PREVIEW_CHARS] + "…"
     section.add(cards.TextParagraph(cards.escape(shown).replace("\n", "<br>")))
     if email.missing:
+        known = catalog(template_type(req, template_id))
+        labels = {v.path: v.label for v in (*known.entity, *known.system, *known.user)}
+        named = ", ".join(f"{labels[p]} ({p})" if p in labels else p for p in email.missing)
         section.add(
             cards.TextParagraph(
-                cards.notice("Not sent until these are filled in Oro or removed from the template: ")
-                + cards.escape(", ".join(email.missing))
+                cards.notice("Not sent until these are filled in Oro or taken out of the template: ")
+                + cards.escape(named)
             )
         )
     elif to:

@@ -207,3 +207,48 @@ def test_every_sample_message_of_bobs_mailbox_shows_its_card_and_a_template_fill
     draft = card.locator(".gx-draft p")
     assert draft.all_inner_texts() == ["Dear Amelia,", "the audit is confirmed for December 2nd."]
     screenshot(page, "gmail-10-compose")
+
+
+def test_a_template_reply_is_previewed_and_sent_from_the_card_in_the_demo(demo: Demo, page: Any) -> None:
+    base, world, app = demo.base, demo.world, demo.app
+    thread = world.named_threads[ex.THREAD_TRIPLE_PERSON]
+    page.goto(f"{base}/?mailbox={thread.mailbox}&thread={thread.id}")
+    settle(page)
+    connect(page, "alice")
+    with db.session_scope(app) as session:
+        alice = session.scalars(select(User).where(User.email == thread.mailbox)).one()
+        create_template(
+            session,
+            owner=alice,
+            name="Coating update",
+            record_type="contacts",
+            subject="-",
+            body="<p>Dear {{ entity.firstName }},</p><p>your lenses leave the lab on Friday.</p>",
+        )
+        create_template(
+            session,
+            owner=alice,
+            name="Needs a job title",
+            record_type="leads",
+            subject="-",
+            body="<p>As {{ entity.jobTitle }} you will like this.</p>",
+        )
+    open_thread(page, base, thread)
+    press(page, "Reply with a template")
+    card = press(page, "Preview", nth=1)  # "Needs a job title": Inès's lead has none in Oro
+    assert "Job title (entity.jobTitle)" in card.inner_text()
+    assert card.get_by_role("button", name="Send reply").count() == 0
+    screenshot(page, "gmail-11-reply-missing")
+
+    open_thread(page, base, thread)
+    press(page, "Reply with a template")
+    card = press(page, "Preview", nth=0)
+    assert "your lenses leave the lab on Friday." in card.inner_text()
+    assert "Dear Inès," in card.inner_text()
+    screenshot(page, "gmail-12-reply-preview")
+    card = press(page, "Send reply")
+    assert toast(page) == "Reply sent."
+    assert "Replies in this thread" in card.inner_text() and "Sent" in card.inner_text()
+    screenshot(page, "gmail-13-reply-sent")
+    (sent,) = [m for m in world.gmail.sent if m.thread_id == thread.messages[-1].thread_id]
+    assert "lenses leave the lab" in sent.body_text
