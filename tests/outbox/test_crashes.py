@@ -1,9 +1,9 @@
 """Exactly once, with the sender killed (SIGKILL) at random points and started again.
 
-Graph: 30 replies recorded through /api/v1/replies are sent by `oro-connector worker` processes
+Graph: 50 replies recorded through /api/v1/replies are sent by `oro-connector worker` processes
 that are killed at random moments, while the sandbox's Graph takes each message and then waits
 before answering (so kills land between "Graph has it" and "we recorded it").
-Gmail: 30 replies sent from the add-on by a connector process that is killed at random moments
+Gmail: 50 replies sent from the add-on by a connector process that is killed at random moments
 during the Send click; the person presses Send again (the same button) after each failure, and
 opens the thread at the end.
 
@@ -39,7 +39,7 @@ from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 from tests.gmail.conftest import Gmail, addon_settings, free_port, notification
 
 ROOT = Path(__file__).resolve().parents[2]
-REPLIES = 30  # per provider: 60 in all
+REPLIES = 50  # per provider: 100 in all
 KILLS_AT_MOST = 40
 
 
@@ -142,6 +142,10 @@ def test_graph_replies_survive_killed_workers(app_factory: Any, sqlite_only: str
         sent = Counter(m.internet_message_id for m in world.graph.sent(ex.ALICE_MAILBOX))
         assert {r.message_id: sent[r.message_id] for r in rows} == {r.message_id: 1 for r in rows}
         assert sum(sent.values()) == REPLIES
+        print(
+            f"graph: {REPLIES} replies, {kills} workers killed, "
+            f"{sum(r.attempts > 1 for r in rows)} taken over"
+        )
         assert kills >= 5
         assert any(r.attempts > 1 for r in rows)  # some attempts were cut short and taken over
     finally:
@@ -287,4 +291,8 @@ def test_gmail_replies_survive_a_killed_connector(gmail_process: tuple[Gmail, _C
     sent = Counter(m.header("Message-ID") for m in gmail.world.gmail.sent)
     assert {r.message_id: sent[r.message_id] for r in rows} == {r.message_id: 1 for r in rows}
     assert sum(sent.values()) == REPLIES
+    print(
+        f"gmail: {REPLIES} replies, {kills} connector kills, "
+        f"{sum(r.attempts > 1 for r in rows)} finished later"
+    )
     assert kills >= 5
