@@ -430,7 +430,11 @@ def privacy() -> tuple[str, int]:
 def _privacy_page(*, status: int = 200, problem: str | None = None) -> tuple[str, int]:
     view = operations.privacy_view(db.session)
     return render_template(
-        "admin/privacy.html", view=view, problem=problem, kinds=pages.RULE_KIND_LABELS
+        "admin/privacy.html",
+        view=view,
+        problem=problem,
+        kinds=pages.RULE_KIND_LABELS,
+        setting_domains=services().effective_settings().internal_domains,
     ), status
 
 

@@ -267,3 +267,23 @@ def test_a_template_is_edited_and_deleted_with_each_change_audited(
             e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.subject.like("template:%")))
         ]
         assert actions == ["template.create", "template.edit", "template.delete"]
+
+
+def test_the_privacy_page_shows_the_internal_domains_the_setting_adds(
+    app_factory: Any, sandbox_server: Any
+) -> None:
+    from tests.admin.conftest import ADMIN_EMAIL, ORO_SETTINGS, sign_in
+
+    app = app_factory(
+        public_url="http://localhost:8000",
+        oro_url=sandbox_server.oro_url,
+        admin_emails=(ADMIN_EMAIL,),
+        oro_max_retries=0,
+        internal_domains=("acme.example", "acme-group.example"),
+        **ORO_SETTINGS,
+    )
+    client = app.test_client()
+    sign_in(client)
+    page = client.get("/admin/privacy").get_data(as_text=True)
+    assert "ORO_CONNECTOR_INTERNAL_DOMAINS" in page
+    assert "<code>acme.example</code>, <code>acme-group.example</code>" in page
