@@ -142,8 +142,9 @@ def test_a_template_with_a_missing_field_is_refused_with_the_field_named_on_both
     )
     preview = top_card(gmail.click(button_of(listing, "Preview", near=INCOMPLETE["name"]), message=message))
     assert preview is not None
-    assert "Not sent until these are filled in Oro or removed from the template: entity.jobTitle" in texts(
-        preview
+    assert (
+        "Not sent until these are filled in Oro or taken out of the template: Job title (entity.jobTitle)"
+        in texts(preview)
     )
     assert not [b for b in buttons(preview) if b["text"] == "Send reply"]
     assert not [m for m in connector.world.gmail.sent if m.thread_id == message.thread_id]
