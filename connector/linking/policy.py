@@ -229,15 +229,21 @@ class PrivacyPolicy:
 
 def configured_internal_domains() -> frozenset[str]:
     """``ORO_CONNECTOR_INTERNAL_DOMAINS`` of the running app, normalised like the admin page's entries
-    (settings validation has refused any that is not a domain)."""
+    (settings validation has refused any that is not a domain). The connector always runs in its app's
+    context (requests, the worker); code that drives the operations without an app (the benchmarks)
+    has no settings, so no configured domains."""
+    from flask import has_app_context
+
     from connector.app_services import settings  # late: app_services builds the sidebar, which needs us
 
+    if not has_app_context():
+        return frozenset()
     return frozenset(normalise_domain(value) for value in settings().internal_domains)
 
 
 def load_policy(session: Session, *, user: User | None) -> PrivacyPolicy:
     """The admin's settings and lists, plus ``user``'s own never-log list. The internal domains are the
-    admin page's and ``ORO_CONNECTOR_INTERNAL_DOMAINS`` together (needs the app's context)."""
+    admin page's and ``ORO_CONNECTOR_INTERNAL_DOMAINS`` together (the latter read from the app's context)."""
     settings = session.get(PrivacySettings, SETTINGS_ROW_ID)
     scopes = [ORG_SCOPE] + ([user_scope(user)] if user is not None else [])
     rules = session.scalars(select(PrivacyRule).where(or_(*(PrivacyRule.scope == s for s in scopes))))
