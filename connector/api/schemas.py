@@ -245,7 +245,7 @@ _NULL: dict[str, Any] = {"type": "null"}
 _REPLY_ADDRESSES: dict[str, Any] = {
     "type": "array",
     "maxItems": 50,
-    "items": {"type": "string", "minLength": 3, "maxLength": 320},
+    "items": {"type": "string", "minLength": 3, "maxLength": 320, "pattern": "^[^\\x00]*$"},
 }
 REQUEST_SCHEMAS["ReplyRecord"] = {
     "type": "object",
@@ -267,12 +267,13 @@ REQUEST_SCHEMAS["ReplyRequest"] = {
             "type": "string",
             "minLength": 1,
             "maxLength": 200,
+            "pattern": "^[^\\x00]*$",
             "description": "Made by the pane per Send click: the same key again is the same reply.",
         },
         "message": {"$ref": "#/components/schemas/Message"},
         "template_id": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 2**31 - 1}, _NULL]},
         "record": {"anyOf": [{"$ref": "#/components/schemas/ReplyRecord"}, _NULL]},
-        "text": {"anyOf": [{"type": "string", "maxLength": MAX_REPLY_TEXT}, _NULL]},
+        "text": {"anyOf": [{"type": "string", "maxLength": MAX_REPLY_TEXT, "pattern": "^[^\\x00]*$"}, _NULL]},
         "to": _REPLY_ADDRESSES,
         "cc": _REPLY_ADDRESSES,
         "locale": {"anyOf": [{"type": "string", "maxLength": 20}, _NULL]},

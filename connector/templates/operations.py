@@ -139,14 +139,36 @@ def _validated(
         raise TemplateInvalid(f"the format must be one of {', '.join(FORMATS)}")
     if not text.body.strip():
         raise TemplateInvalid("a template needs a body", problems=("the body is empty",))
+    unstorable = [
+        part for part, value in (("subject", text.subject), ("body", text.body)) if not _storable(value)
+    ]
+    if unstorable:
+        raise TemplateInvalid(
+            "the template holds characters that cannot be stored",
+            problems=[f"the {part} holds a NUL or an unpaired surrogate character" for part in unstorable],
+        )
     problems = check_text(renderer, text, format=format, record_type=record_type)  # type: ignore[arg-type]
     if problems:
         raise TemplateInvalid("the template cannot be used as written", problems=problems)
     return text
 
 
+def _storable(text: str) -> bool:
+    """Whether both databases can keep ``text``: PostgreSQL refuses NUL, and no encoder takes a lone
+    surrogate (pasted text from some editors carries either)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_name(name: str) -> str:
     name = name.strip()
+    if not _storable(name):
+        raise TemplateInvalid("a template's name cannot hold a NUL or an unpaired surrogate character")
     if not name or len(name) > MAX_NAME:
         raise TemplateInvalid(f"a template needs a name of 1 to {MAX_NAME} characters")
     return name

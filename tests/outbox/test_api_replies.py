@@ -133,3 +133,17 @@ def test_a_sent_reply_joins_the_records_its_thread_is_linked_to(live: LiveConnec
     with live.world.lock:
         (email,) = [e for e in live.world.oro.all("emails") if e.attributes["messageId"] == message_id]
         assert contact in list(email.relationships.get("activityTargets") or [])
+
+
+def test_a_nul_character_is_refused_as_bad_input_not_a_server_error(
+    backend: str, live: LiveConnector
+) -> None:
+    sample = _incoming(live)
+    for body in (
+        {"key": "k\x00", "message": _message(sample), "text": "Hi"},
+        {"key": "k", "message": _message(sample), "text": "Hi\x00there"},
+        {"key": "k", "message": _message(sample), "text": "Hi", "to": ["a\x00@b.example"]},
+    ):
+        answer = live.api("POST", "/replies", json=body)
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["code"] == "invalid_request"

@@ -226,3 +226,21 @@ def test_a_template_for_orders_refuses_a_contact(
     template = new_order_template(db, people, renderer)
     with pytest.raises(TemplateRenderFailed, match="orders"):
         ops.render_template(template, context=context_for(contact(), sender), renderer=renderer)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"body": "<p>Hello\x00</p>"},
+        {"subject": "Your order\x00"},
+        {"body": "<p>Half a pair \ud83d</p>"},
+        {"name": "Order\x00status"},
+    ],
+)
+def test_text_no_database_can_keep_is_refused_before_it_is_stored(
+    db: Session, people: People, renderer: TemplateRenderer, changes: dict[str, str]
+) -> None:
+    with pytest.raises(TemplateInvalid) as refused:
+        new_order_template(db, people, renderer, **changes)
+    assert "NUL or an unpaired surrogate" in " ".join((str(refused.value), *refused.value.problems))
+    assert db.scalar(select(func.count()).select_from(EmailTemplate)) == 0
