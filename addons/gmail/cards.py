@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal, Protocol
 
 from connector.outbox.operations import SendRecord
@@ -480,7 +480,12 @@ def error_card(branding: Branding, actions: ActionFactory, *, text: str, code: s
 
 
 def message_card(
-    view: SidebarView, *, branding: Branding, actions: ActionFactory, sends: Sequence[SendRecord] = ()
+    view: SidebarView,
+    *,
+    branding: Branding,
+    actions: ActionFactory,
+    sends: Sequence[SendRecord] = (),
+    zone: tzinfo = UTC,
 ) -> Card:
     """The sidebar of one email: banners, the user's replies in this thread (a failed one stays until
     retried or dismissed), the conversation's link state, each participant with the records that match
@@ -493,7 +498,7 @@ def message_card(
     if view.stale or any(b.code in ("oro_unreachable", "partial") for b in view.banners):
         banners.add(ButtonList((Button("Refresh", actions.action("on_refresh")),)))
     card.add(banners)
-    card.add(sends_section(sends, actions))
+    card.add(sends_section(sends, actions, zone=zone))
     card.add(_thread_section(view.thread, actions))
     for participant in view.participants:
         card.add(_participant_section(participant, actions))
@@ -505,7 +510,7 @@ def message_card(
 SEND_COLOURS = {"sent": LINKED_GREEN, "failed": ERROR_RED}
 
 
-def sends_section(sends: Sequence[SendRecord], actions: ActionFactory) -> Section:
+def sends_section(sends: Sequence[SendRecord], actions: ActionFactory, *, zone: tzinfo = UTC) -> Section:
     """The user's replies in this thread, newest first, each with its state; a failed one with why, and
     Retry and Dismiss. Empty (so left out of the card) when there are none."""
     section = Section(header="Replies in this thread")
@@ -516,7 +521,7 @@ def sends_section(sends: Sequence[SendRecord], actions: ActionFactory) -> Sectio
             DecoratedText(
                 text=f"<b>{state}</b> · {what}",
                 top_label="To " + ", ".join(send.to),
-                bottom_label=_send_when(send),
+                bottom_label=_send_when(send, zone),
             )
         )
         if send.state == "failed":
@@ -537,10 +542,12 @@ def sends_section(sends: Sequence[SendRecord], actions: ActionFactory) -> Sectio
     return section
 
 
-def _send_when(send: SendRecord) -> str:
-    if send.state == "sent" and send.sent_at is not None:
-        return f"Sent {send.sent_at:%Y-%m-%d %H:%M} UTC"
-    return f"Written {send.created_at:%Y-%m-%d %H:%M} UTC"
+def _send_when(send: SendRecord, zone: tzinfo) -> str:
+    """When, in the user's time zone (Google sends it with each event)."""
+    sent = send.state == "sent" and send.sent_at is not None
+    moment = send.sent_at if sent and send.sent_at is not None else send.created_at
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+    return f"{'Sent' if sent else 'Written'} {local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
 def _thread_section(thread: ThreadState, actions: ActionFactory) -> Section:

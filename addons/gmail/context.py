@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -144,6 +145,18 @@ class AddonRequest:
         """The user's Gmail locale (``en``, ``de-AT``...), when Google sent it."""
         value = self._common.get("userLocale")
         return value if isinstance(value, str) and value else None
+
+    @property
+    def time_zone(self) -> tzinfo:
+        """The user's time zone (``commonEventObject.timeZone.id``); UTC when absent or unknown."""
+        zone = self._common.get("timeZone")
+        name = zone.get("id") if isinstance(zone, Mapping) else None
+        if isinstance(name, str) and name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return UTC
 
     @property
     def parameters(self) -> Mapping[str, str]:

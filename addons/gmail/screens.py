@@ -131,7 +131,7 @@ def message_card(req: AddonRequest, *, fresh: bool = False) -> cards.Card:
         req.session, user=req.user, oro=client, message=context, mail=mail, fresh=fresh
     )
     sends = sends_in_thread(req.session, user=req.user, thread_id=context.thread_id)
-    card = cards.message_card(view, branding=req.branding, actions=req, sends=sends)
+    card = cards.message_card(view, branding=req.branding, actions=req, sends=sends, zone=req.time_zone)
     reply = cards.Button("Reply with a template", req.action("on_reply_templates"))
     return card.add(cards.Section(header="Reply").add(cards.ButtonList((reply,))))
 

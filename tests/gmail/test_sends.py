@@ -238,3 +238,29 @@ def test_a_failed_reply_in_the_demo_card_is_retried_by_clicking(connected: Gmail
     expect(replies.get_by_role("button")).to_have_count(0)
     screenshot(page, "gmail-replies-retried")
     assert _row(gmail, failed).state == "sent"
+
+
+def test_reply_times_read_in_the_users_time_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    sent = _send(1, "sent", sent_at=datetime(2026, 11, 27, 8, 1, tzinfo=UTC))
+    waiting = _send(2, "pending", created_at=datetime(2026, 7, 1, 22, 30))  # naive, as SQLite gives it
+    shown = texts(
+        cards.sends_section([sent, waiting], StubActions(), zone=ZoneInfo("Europe/Paris")).to_dict()
+    )
+    assert "Sent 2026-11-27 09:01 CET" in shown and "Written 2026-07-02 00:30 CEST" in shown
+
+
+def test_the_time_zone_comes_from_the_event_and_falls_back_to_utc() -> None:
+    from zoneinfo import ZoneInfo
+
+    from addons.gmail.context import AddonRequest
+
+    def zone_of(common: dict[str, Any]) -> Any:
+        req = AddonRequest.__new__(AddonRequest)
+        object.__setattr__(req, "event", {"commonEventObject": common})
+        return req.time_zone
+
+    assert zone_of({"timeZone": {"id": "Asia/Tokyo", "offset": 32400000}}) == ZoneInfo("Asia/Tokyo")
+    assert zone_of({"timeZone": {"id": "Not/AZone"}}) is UTC
+    assert zone_of({}) is UTC
