@@ -11,6 +11,7 @@ from connector.outbox.models import OutboxMessage
 from connector.sandbox import examples as ex
 from connector.templates.operations import create_template
 from tests.gmail.conftest import Gmail, buttons, notification, texts, top_card
+from tests.outbox.support import incoming, outbox_rows
 
 
 def _template(gmail: Gmail, body: str, *, name: str = "Thanks") -> int:
@@ -23,25 +24,19 @@ def _template(gmail: Gmail, body: str, *, name: str = "Thanks") -> int:
         return template.id
 
 
-def _incoming(gmail: Gmail) -> Any:
-    """A message of alice's mailbox that someone else sent her."""
-    for thread in gmail.world.threads_of(ex.ALICE_MAILBOX):
-        for message in thread.messages:
-            if message.sender.email != ex.ALICE_MAILBOX:
-                return message
-    raise AssertionError("the sandbox has no incoming message for alice")
-
-
 def _button(card: dict[str, Any], text: str) -> dict[str, Any]:
     return next(b for b in buttons(card) if b["text"] == text)
 
 
-def _rows(gmail: Gmail) -> list[OutboxMessage]:
-    with db.session_scope(gmail.app) as session:
-        rows = list(session.query(OutboxMessage).order_by(OutboxMessage.id))
-        for row in rows:
-            session.expunge(row)
-        return rows
+def _preview(gmail: Gmail, message: Any, *, listing_shows: str = "") -> dict[str, Any]:
+    """Open the message, press Reply with a template, then Preview on the (only) template."""
+    card = top_card(gmail.open(message))
+    assert card is not None
+    listing = top_card(gmail.click(_button(card, "Reply with a template"), message=message))
+    assert listing is not None and listing_shows in texts(listing)
+    preview = top_card(gmail.click(_button(listing, "Preview"), message=message))
+    assert preview is not None
+    return preview
 
 
 def _sent_with(gmail: Gmail, message_id: str) -> list[Any]:
@@ -51,14 +46,9 @@ def _sent_with(gmail: Gmail, message_id: str) -> list[Any]:
 def test_a_template_reply_is_previewed_then_sent_once_in_the_thread(connected: Gmail) -> None:
     gmail = connected
     _template(gmail, "<p>Thanks, we are on it.</p><p>{{ user.email }}</p>")
-    message = _incoming(gmail)
+    message = incoming(gmail.world)[0]
 
-    card = top_card(gmail.open(message))
-    assert card is not None
-    listing = top_card(gmail.click(_button(card, "Reply with a template"), message=message))
-    assert listing is not None and "Thanks" in texts(listing)
-    preview = top_card(gmail.click(_button(listing, "Preview"), message=message))
-    assert preview is not None
+    preview = _preview(gmail, message, listing_shows="Thanks")
     assert "Thanks, we are on it." in texts(preview) and ex.ALICE_MAILBOX in texts(preview)
     send = _button(preview, "Send reply")
 
@@ -67,7 +57,7 @@ def test_a_template_reply_is_previewed_then_sent_once_in_the_thread(connected: G
     again = gmail.click(send, message=message)  # the same button twice: one email
     assert notification(again) == "This reply was already sent."
 
-    (row,) = _rows(gmail)
+    (row,) = outbox_rows(gmail.app)
     assert row.state == "sent" and row.provider == "gmail" and row.template_name == "Thanks"
     (sent,) = _sent_with(gmail, row.message_id)
     assert sent.thread_id == message.thread_id  # joined the conversation
@@ -80,13 +70,8 @@ def test_a_template_reply_is_previewed_then_sent_once_in_the_thread(connected: G
 def test_a_template_with_a_missing_field_offers_no_send(connected: Gmail) -> None:
     gmail = connected
     _template(gmail, "<p>Your order {{ order.poNumber }} ships.</p>")
-    message = _incoming(gmail)
-    card = top_card(gmail.open(message))
-    assert card is not None
-    listing = top_card(gmail.click(_button(card, "Reply with a template"), message=message))
-    assert listing is not None
-    preview = top_card(gmail.click(_button(listing, "Preview"), message=message))
-    assert preview is not None
+    message = incoming(gmail.world)[0]
+    preview = _preview(gmail, message)
     assert "order.poNumber" in texts(preview)
     assert not [b for b in buttons(preview) if b["text"] == "Send reply"]
 
@@ -96,15 +81,10 @@ def test_a_reply_whose_sending_died_is_finished_once_when_the_thread_is_opened(c
     again asks Gmail (our Message-ID is there) and records it sent, without a second email."""
     gmail = connected
     _template(gmail, "<p>On its way.</p>")
-    message = _incoming(gmail)
-    card = top_card(gmail.open(message))
-    assert card is not None
-    listing = top_card(gmail.click(_button(card, "Reply with a template"), message=message))
-    assert listing is not None
-    preview = top_card(gmail.click(_button(listing, "Preview"), message=message))
-    assert preview is not None
+    message = incoming(gmail.world)[0]
+    preview = _preview(gmail, message)
     gmail.click(_button(preview, "Send reply"), message=message)
-    (row,) = _rows(gmail)
+    (row,) = outbox_rows(gmail.app)
     with db.session_scope(gmail.app) as session:  # as if the sender had died holding the row
         found = session.get(OutboxMessage, row.id)
         assert found is not None
@@ -113,6 +93,6 @@ def test_a_reply_whose_sending_died_is_finished_once_when_the_thread_is_opened(c
 
     gmail.open(message)
 
-    (row,) = _rows(gmail)
+    (row,) = outbox_rows(gmail.app)
     assert row.state == "sent" and row.attempts == 2
     assert len(_sent_with(gmail, row.message_id)) == 1

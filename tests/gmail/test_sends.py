@@ -24,6 +24,7 @@ from tests.conftest import screenshot
 from tests.gmail.cardcheck import check_response
 from tests.gmail.conftest import Gmail, buttons, notification, texts, top_card
 from tests.gmail.test_preview import settle, toast
+from tests.outbox.support import incoming
 
 LOGO = "https://connector.example.com/logo.png"
 ACTION_URL = "https://connector.example.com" + ACTION_PATH
@@ -93,15 +94,6 @@ def test_every_state_of_a_reply_reads_right_on_a_card_google_accepts() -> None:
     assert _section(without.to_dict(), "Replies in this thread") is None
 
 
-def _incoming(gmail: Gmail) -> Any:
-    """A message of alice's mailbox that someone else sent her."""
-    for thread in gmail.world.threads_of(ex.ALICE_MAILBOX):
-        for message in thread.messages:
-            if message.sender.email != ex.ALICE_MAILBOX:
-                return message
-    raise AssertionError("the sandbox has no incoming message for alice")
-
-
 def _reply(gmail: Gmail, message: Any, state: State, subject: str) -> int:
     with db.session_scope(gmail.app) as session:
         alice = session.query(User).filter_by(email=ex.ALICE_MAILBOX).one()
@@ -149,7 +141,7 @@ def _button(section: dict[str, Any] | None, text: str, *, of: str) -> dict[str, 
 
 def test_a_failed_reply_stays_on_the_card_until_retried_or_dismissed(connected: Gmail) -> None:
     gmail = connected
-    message = _incoming(gmail)
+    message = incoming(gmail.world)[0]
     subject = f"Re: {message.subject}"
     failed = _reply(gmail, message, "failed", subject)
     other = _reply(gmail, message, "failed", "Re: an older answer")
@@ -188,7 +180,7 @@ def test_a_failed_reply_stays_on_the_card_until_retried_or_dismissed(connected: 
 
 def test_another_persons_replies_are_not_shown_nor_retried(connected: Gmail) -> None:
     gmail = connected
-    message = _incoming(gmail)
+    message = incoming(gmail.world)[0]
     gmail.connect(top_card(gmail.home(mailbox=ex.BOB_MAILBOX)), username="bob")  # type: ignore[arg-type]
     with db.session_scope(gmail.app) as session:
         bob = session.query(User).filter_by(email=ex.BOB_MAILBOX).one()
@@ -218,7 +210,7 @@ def _alice_id(gmail: Gmail) -> int:
 @pytest.mark.browser
 def test_a_failed_reply_in_the_demo_card_is_retried_by_clicking(connected: Gmail, page: Any) -> None:
     gmail = connected
-    message = _incoming(gmail)
+    message = incoming(gmail.world)[0]
     thread = next(t for t in gmail.world.threads_of(ex.ALICE_MAILBOX) if t.id == message.thread_id)
     failed = _reply(gmail, message, "failed", f"Re: {message.subject}")
 

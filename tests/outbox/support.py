@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -74,3 +75,19 @@ class RecordingTransport:
 
 
 __all__ = ["DeliveryDeferred", "DeliveryRefused", "RecordingTransport", "a_reply", "a_user"]
+
+
+def incoming(world: Any, mailbox: str = "alice@acme.example") -> list[Any]:
+    """The sample messages of ``mailbox`` that someone else sent to it, in thread order."""
+    return [m for t in world.threads_of(mailbox) for m in t.messages if m.sender.email != mailbox]
+
+
+def outbox_rows(app: Any) -> list[OutboxMessage]:
+    """Every outbox row, oldest first, detached (read after the request that wrote them)."""
+    from connector.db import db
+
+    with db.session_scope(app) as session:
+        rows = list(session.query(OutboxMessage).order_by(OutboxMessage.id))
+        for row in rows:
+            session.expunge(row)
+        return rows

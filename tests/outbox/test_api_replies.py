@@ -14,6 +14,7 @@ from connector.outbox.runner import OutboxWorker
 from connector.sandbox import examples as ex
 from connector.templates.operations import create_template
 from tests.api.support import LiveConnector, start_connector
+from tests.outbox.support import incoming
 
 
 @pytest.fixture
@@ -24,15 +25,6 @@ def live(app_factory: Any) -> Iterator[LiveConnector]:
         yield connector
     finally:
         connector.server.stop()
-
-
-def _incoming(live: LiveConnector) -> Any:
-    return next(
-        m
-        for t in live.world.threads_of(ex.ALICE_MAILBOX)
-        for m in t.messages
-        if m.sender.email != ex.ALICE_MAILBOX
-    )
 
 
 def _message(sample: Any) -> dict[str, Any]:
@@ -66,7 +58,7 @@ def _template(live: LiveConnector, body: str) -> int:
 
 
 def test_a_template_reply_is_recorded_then_sent_once_through_graph(live: LiveConnector) -> None:
-    sample = _incoming(live)
+    sample = incoming(live.world)[0]
     template = _template(live, "<p>Thanks for writing.</p><p>{{ user.email }}</p>")
     body = {"key": "click-1", "message": _message(sample), "template_id": template}
 
@@ -89,7 +81,7 @@ def test_a_template_reply_is_recorded_then_sent_once_through_graph(live: LiveCon
 
 
 def test_a_template_with_a_missing_field_is_refused_with_the_field_named(live: LiveConnector) -> None:
-    sample = _incoming(live)
+    sample = incoming(live.world)[0]
     template = _template(live, "<p>Order {{ order.poNumber }} ships.</p>")
     answer = live.api(
         "POST", "/replies", json={"key": "k", "message": _message(sample), "template_id": template}
@@ -102,7 +94,7 @@ def test_a_template_with_a_missing_field_is_refused_with_the_field_named(live: L
 
 
 def test_only_a_failed_reply_can_be_retried_and_only_its_owner_sees_it(live: LiveConnector) -> None:
-    sample = _incoming(live)
+    sample = incoming(live.world)[0]
     answer = live.api("POST", "/replies", json={"key": "k", "message": _message(sample), "text": "Hi"})
     send_id = answer.json()["send"]["id"]
     assert live.api("POST", f"/replies/{send_id}/retry").status_code == 409
@@ -138,7 +130,7 @@ def test_a_sent_reply_joins_the_records_its_thread_is_linked_to(live: LiveConnec
 def test_a_nul_character_is_refused_as_bad_input_not_a_server_error(
     backend: str, live: LiveConnector
 ) -> None:
-    sample = _incoming(live)
+    sample = incoming(live.world)[0]
     for body in (
         {"key": "k\x00", "message": _message(sample), "text": "Hi"},
         {"key": "k", "message": _message(sample), "text": "Hi\x00there"},

@@ -26,17 +26,16 @@ from typing import Any
 
 import pytest
 import requests
-from flask import Flask
 
 from connector.cli import sandbox_identity_settings
 from connector.db import db
 from connector.db.models import User
-from connector.outbox.models import OutboxMessage
 from connector.sandbox import examples as ex
 from connector.templates.operations import create_template
 from tests.api.support import start_connector
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 from tests.gmail.conftest import Gmail, addon_settings, free_port, notification
+from tests.outbox.support import incoming, outbox_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLIES = 50  # per provider: 100 in all
@@ -53,14 +52,6 @@ def _env(settings: Mapping[str, Any]) -> dict[str, str]:
     return env
 
 
-def _rows(app: Flask) -> list[OutboxMessage]:
-    with db.session_scope(app) as session:
-        rows = list(session.query(OutboxMessage).order_by(OutboxMessage.id))
-        for row in rows:
-            session.expunge(row)
-        return rows
-
-
 @pytest.fixture
 def sqlite_only(database_url: str) -> str:
     # Processes share the test database; the file SQLite of the test is what they can all open.
@@ -73,14 +64,9 @@ def test_graph_replies_survive_killed_workers(app_factory: Any, sqlite_only: str
         world = live.world
         world.graph.configure(answer_delay=0.2)
         live.connect_to_oro("alice")
-        incoming = [
-            m
-            for t in world.threads_of(ex.ALICE_MAILBOX)
-            for m in t.messages
-            if m.sender.email != ex.ALICE_MAILBOX
-        ]
+        messages = incoming(world)
         for number in range(REPLIES):
-            message = incoming[number % len(incoming)]
+            message = messages[number % len(messages)]
             answer = live.api(
                 "POST",
                 "/replies",
@@ -97,7 +83,7 @@ def test_graph_replies_survive_killed_workers(app_factory: Any, sqlite_only: str
                 },
             )
             assert answer.status_code == 202, answer.text
-        assert [r.state for r in _rows(live.app)] == ["pending"] * REPLIES
+        assert [r.state for r in outbox_rows(live.app)] == ["pending"] * REPLIES
 
         settings = {
             "mode": "test",
@@ -118,7 +104,7 @@ def test_graph_replies_survive_killed_workers(app_factory: Any, sqlite_only: str
         kills = 0
         deadline = time.monotonic() + 240
         log = (tmp_path / "worker.log").open("wb")
-        while any(r.state != "sent" for r in _rows(live.app)) and time.monotonic() < deadline:
+        while any(r.state != "sent" for r in outbox_rows(live.app)) and time.monotonic() < deadline:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "tests.outbox.crash_worker", f"{live.url}/sandbox/entra"],
                 env=env,
@@ -137,7 +123,7 @@ def test_graph_replies_survive_killed_workers(app_factory: Any, sqlite_only: str
                 worker.wait(timeout=20)
         log.close()
 
-        rows = _rows(live.app)
+        rows = outbox_rows(live.app)
         assert [r.state for r in rows] == ["sent"] * REPLIES, (tmp_path / "worker.log").read_text()[-3000:]
         sent = Counter(m.internet_message_id for m in world.graph.sent(ex.ALICE_MAILBOX))
         assert {r.message_id: sent[r.message_id] for r in rows} == {r.message_id: 1 for r in rows}
@@ -238,12 +224,7 @@ def test_gmail_replies_survive_a_killed_connector(gmail_process: tuple[Gmail, _C
         create_template(
             session, owner=owner, name="Ack", record_type=None, subject="-", body="<p>Got it.</p>"
         )
-    incoming = [
-        m
-        for t in gmail.world.threads_of(ex.ALICE_MAILBOX)
-        for m in t.messages
-        if m.sender.email != ex.ALICE_MAILBOX
-    ]
+    messages = incoming(gmail.world)
     rng = random.Random(5)
     kills = 0
 
@@ -276,16 +257,16 @@ def test_gmail_replies_survive_a_killed_connector(gmail_process: tuple[Gmail, _C
                 connector.ensure_running()
 
     for number in range(REPLIES):
-        message = incoming[number % len(incoming)]
+        message = messages[number % len(messages)]
         preview = card_for(message, "Reply with a template", "Preview")
         (send,) = [b for b in buttons(preview) if b["text"] == "Send reply"]
         press(send, message)
 
     time.sleep(1.5)  # leases of killed attempts run out
-    for message in {m.thread_id: m for m in incoming}.values():
+    for message in {m.thread_id: m for m in messages}.values():
         card_for(message)  # opening each thread finishes what is left there
 
-    rows = _rows(gmail.app)
+    rows = outbox_rows(gmail.app)
     assert len(rows) == REPLIES
     assert [r.state for r in rows] == ["sent"] * REPLIES, gmail_process[1].log.read_text()[-3000:]
     sent = Counter(m.header("Message-ID") for m in gmail.world.gmail.sent)

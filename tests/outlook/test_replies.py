@@ -22,6 +22,7 @@ from connector.sandbox import examples as ex
 from tests.admin.outbox import recorded_reply
 from tests.api.support import LiveConnector
 from tests.conftest import ARTIFACTS
+from tests.outbox.support import outbox_rows
 from tests.outlook.pane import open_thread, pane_screenshot, wait_for_sidebar
 
 pytestmark = pytest.mark.browser
@@ -33,14 +34,6 @@ def _alice(connector: LiveConnector) -> tuple[Any, Any]:
     thread = connector.world.named_threads[ex.THREAD_TRIPLE_PERSON]
     assert thread.mailbox == ex.ALICE_MAILBOX
     return thread, thread.messages[-1]
-
-
-def _rows(connector: LiveConnector) -> list[OutboxMessage]:
-    with db.session_scope(connector.app) as session:
-        rows = list(session.query(OutboxMessage).order_by(OutboxMessage.id))
-        for row in rows:
-            session.expunge(row)
-        return rows
 
 
 def _set(connector: LiveConnector, send_id: int, **values: Any) -> None:
@@ -116,7 +109,7 @@ def test_the_replies_of_the_conversation_with_retry_and_dismiss(connector: LiveC
     expect(failed.get_by_role("button")).to_have_count(0)
     expect(pane.locator("#status")).to_have_text(f"The reply to {ex.TRIPLE_PERSON_EMAIL} will be sent again.")
     assert pane.locator("#replies-title").evaluate("node => node === document.activeElement")
-    row = next(r for r in _rows(connector) if r.id == refused)
+    row = next(r for r in outbox_rows(connector.app) if r.id == refused)
     assert row.state == "pending"
     asked = len(listings)
     page.wait_for_timeout(4500)
@@ -132,7 +125,7 @@ def test_the_replies_of_the_conversation_with_retry_and_dismiss(connector: LiveC
     replies.get_by_role("button", name="Dismiss the reply to achats@lumiere-optique.example").click()
     expect(replies.locator(f'li[data-send="{older}"]')).to_have_count(0)
     expect(items).to_have_count(2)
-    dismissed = next(r for r in _rows(connector) if r.id == older)
+    dismissed = next(r for r in outbox_rows(connector.app) if r.id == older)
     assert dismissed.state == "failed" and dismissed.resolved_at is not None
     pane_screenshot(page, "outlook-replies-dismissed")
 
@@ -193,7 +186,7 @@ def test_send_now_sends_a_template_reply_once_per_click(connector: LiveConnector
     page.route("**/api/v1/replies", lose_the_answer, times=1)
     send_now.click()
     expect(pane.locator("#status")).to_contain_text("Press Send now again to send this reply.")
-    assert len(_rows(connector)) == 1
+    assert len(outbox_rows(connector.app)) == 1
     # Again: the same click's key, so the connector answers with the reply it has, and nothing more.
     send_now.click()
     replies = pane.get_by_role("region", name="Replies in this conversation")
@@ -205,7 +198,7 @@ def test_send_now_sends_a_template_reply_once_per_click(connector: LiveConnector
     assert len(posted) == 2 and posted[0]["key"] == posted[1]["key"]
     assert posted[0]["template_id"] and posted[0]["to"] == [ex.TRIPLE_PERSON_EMAIL]
     assert posted[0]["message"]["conversation_id"] == thread.id
-    (row,) = _rows(connector)
+    (row,) = outbox_rows(connector.app)
     assert row.idempotency_key == posted[0]["key"] and row.template_name == "Thanks"
     assert row.reply_to == message.id  # the open message is the one answered
     expect(replies.locator(".send-label")).to_have_text(["Waiting to send"])
