@@ -238,23 +238,36 @@ def _attempt(
                 return "sent", _sent(transport.send_draft(row, found.provider_id))
         return "sent", _sent(transport.send(row))
     except DeliveryDeferred as exc:
-        if not exc.attempted:
-            # This claim did nothing: it is not counted. The claims before it still are, so the next
-            # one asks the provider first.
-            return "retry", {"state": "pending", "attempts": row.attempts - 1, "last_error": str(exc)}
-        if row.attempts >= policy.max_attempts:
-            return "failed", {
-                "state": "failed",
-                "last_error": f"{exc} (gave up after {row.attempts} attempts)",
-            }
-        wait = exc.wait if exc.wait is not None else policy.backoff(row.attempts)
-        return "retry", {
-            "state": "pending",
-            "next_attempt_at": utcnow() + timedelta(seconds=wait),
-            "last_error": str(exc),
-        }
+        return _deferred(row, exc, policy)
     except DeliveryRefused as exc:
         return "failed", {"state": "failed", "last_error": str(exc)}
+    except Exception as exc:
+        # A bug of ours (or a library's) is retried like an outage: counted, so it ends as failed
+        # after the last attempt instead of coming back every lease for ever; and the provider is
+        # asked first next time, in case the message went out before the failure.
+        logger.exception("reply %s: the attempt failed unexpectedly", row.id)
+        reason = f"The connector failed while sending ({type(exc).__name__}); it will try again."
+        return _deferred(row, DeliveryDeferred(reason), policy)
+
+
+def _deferred(
+    row: OutboxMessage, exc: DeliveryDeferred, policy: DeliveryPolicy
+) -> tuple[Outcome, dict[str, Any]]:
+    if not exc.attempted:
+        # This claim did nothing: it is not counted. The claims before it still are, so the next
+        # one asks the provider first.
+        return "retry", {"state": "pending", "attempts": row.attempts - 1, "last_error": str(exc)}
+    if row.attempts >= policy.max_attempts:
+        return "failed", {
+            "state": "failed",
+            "last_error": f"{exc} (gave up after {row.attempts} attempts)",
+        }
+    wait = exc.wait if exc.wait is not None else policy.backoff(row.attempts)
+    return "retry", {
+        "state": "pending",
+        "next_attempt_at": utcnow() + timedelta(seconds=wait),
+        "last_error": str(exc),
+    }
 
 
 def _sent(provider_id: str) -> dict[str, Any]:

@@ -187,3 +187,18 @@ def test_a_request_that_cannot_settle_a_row_does_not_use_up_its_attempts(db: Ses
     transport = RecordingTransport()
     assert deliver(sessions, row.id, transport, worker="w", policy=POLICY) == "sent"
     assert transport.calls == ["find", "send"]  # asked first, because of that claim
+
+
+def test_a_bug_while_sending_is_retried_and_ends_as_failed_not_stuck(db: Session, sessions: Any) -> None:
+    row = _recorded(db)
+    broken = RecordingTransport(fail_with=KeyError("oops"))
+    outcomes = []
+    for _ in range(POLICY.max_attempts):
+        outcomes.append(deliver(sessions, row.id, broken, worker="w", policy=POLICY))
+        with sessions() as session:  # the backoff waits are long: make the next attempt due now
+            session.get(OutboxMessage, row.id).next_attempt_at = utcnow()  # type: ignore[union-attr]
+    assert outcomes == ["retry", "retry", "failed"]
+    row = _fresh(db, row)
+    assert row.state == "failed" and "The connector failed while sending (KeyError)" in row.last_error
+    assert row.lease_until is None  # never left claimed until a lease ran out
+    assert broken.calls == ["send", "find", "send", "find", "send"]  # asked first after the first
