@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -139,3 +140,33 @@ def test_a_nul_character_is_refused_as_bad_input_not_a_server_error(
         answer = live.api("POST", "/replies", json=body)
         assert answer.status_code == 400, answer.text
         assert answer.json()["code"] == "invalid_request"
+
+
+def test_the_embedded_runner_sends_a_reply_without_a_worker_process(app_factory: Any) -> None:
+    """What `make demo` does: JOB_RUNNER=thread starts a runner with the first request; the request that
+    records a reply wakes it, and the reply goes out through Graph with the user's cached token."""
+    live = start_connector(app_factory, mode="demo", job_runner="thread", outbox_poll_seconds=30.0)
+    try:
+        live.connect_to_oro("alice")
+        sample = incoming(live.world)[0]
+        answer = live.api(
+            "POST", "/replies", json={"key": "k", "message": _message(sample), "text": "On it."}
+        )
+        assert answer.status_code == 202, answer.text
+        deadline = time.monotonic() + 15  # far less than the poll: the request's wake-up did it
+        states: list[str] = []
+        while time.monotonic() < deadline:
+            listed = live.api("GET", "/replies", params={"conversationId": sample.thread_id})
+            states = [s["state"] for s in listed.json()["sends"]]
+            if states == ["sent"]:
+                break
+            time.sleep(0.1)
+        assert states == ["sent"]
+        (sent,) = live.world.graph.sent(ex.ALICE_MAILBOX)
+        assert "On it." in sent.body["content"]
+    finally:
+        stop = live.app.extensions.get("connector.runner_stop")
+        if stop is not None:
+            stop.set()
+            live.app.extensions["connector.wakeup"].notify()
+        live.server.stop()
