@@ -37,7 +37,7 @@ def main() -> None:
         session.mount(DEFAULT_AUTHORITY.rstrip("/") + "/", _Forward(target))
         return session
 
-    app_services.create_identity_session = routed  # type: ignore[assignment]
+    app_services.create_identity_session = routed
     from connector.cli import main as cli
 
     sys.argv = ["oro-connector", "worker"]

@@ -166,9 +166,12 @@ class _Connector:
     def kill_after(self, seconds: float) -> threading.Timer:
         process = self.process
         assert process is not None
-        timer = threading.Timer(
-            seconds, lambda: process.poll() is None and process.send_signal(signal.SIGKILL)
-        )
+
+        def kill() -> None:
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+
+        timer = threading.Timer(seconds, kill)
         timer.start()
         return timer
 

@@ -66,7 +66,7 @@ def test_after_a_crash_the_provider_is_asked_and_a_sent_reply_is_not_sent_again(
     assert deliver(sessions, row.id, transport, worker="w2", policy=POLICY) == "skipped"  # lease still held
 
     with sessions() as session:
-        session.get(OutboxMessage, row.id).lease_until = utcnow() - timedelta(seconds=1)  # type: ignore[union-attr]
+        session.get(OutboxMessage, row.id).lease_until = utcnow() - timedelta(seconds=1)
     assert deliver(sessions, row.id, transport, worker="w2", policy=POLICY) == "found_sent"
 
     row = _fresh(db, row)
@@ -160,10 +160,10 @@ def test_the_lease_is_renewed_while_an_attempt_runs(db: Session, sessions: Any) 
     class Slow(RecordingTransport):
         def send(self, row: OutboxMessage) -> str:
             with sessions() as session:
-                seen.append(session.get(OutboxMessage, row.id).lease_until)  # type: ignore[union-attr]
+                seen.append(session.get(OutboxMessage, row.id).lease_until)
             time.sleep(0.5)
             with sessions() as session:
-                seen.append(session.get(OutboxMessage, row.id).lease_until)  # type: ignore[union-attr]
+                seen.append(session.get(OutboxMessage, row.id).lease_until)
             return super().send(row)
 
     short = DeliveryPolicy(lease_seconds=0.3)
@@ -196,7 +196,7 @@ def test_a_bug_while_sending_is_retried_and_ends_as_failed_not_stuck(db: Session
     for _ in range(POLICY.max_attempts):
         outcomes.append(deliver(sessions, row.id, broken, worker="w", policy=POLICY))
         with sessions() as session:  # the backoff waits are long: make the next attempt due now
-            session.get(OutboxMessage, row.id).next_attempt_at = utcnow()  # type: ignore[union-attr]
+            session.get(OutboxMessage, row.id).next_attempt_at = utcnow()
     assert outcomes == ["retry", "retry", "failed"]
     row = _fresh(db, row)
     assert row.state == "failed" and "The connector failed while sending (KeyError)" in row.last_error
