@@ -19,16 +19,17 @@ from addons.gmail import cards, screens
 from addons.gmail.context import AddonRequest
 from connector.app_services import services
 from connector.mail.addresses import EmailAddress, parse_address_list
-from connector.mail.compose import html_to_text, reply_subject
+from connector.mail.compose import html_to_text, message_id_domain, reply_recipients, reply_subject
 from connector.mail.gmail import GmailMessage
 from connector.oro import OroRecord
 from connector.outbox.delivery import DeliveryPolicy
 from connector.outbox.models import OutboxMessage
-from connector.outbox.operations import Reply, enqueue_reply
+from connector.outbox.operations import Reply, ReplyBody, enqueue_reply
 from connector.outbox.runner import link_sent_replies, send_gmail_now
 from connector.outbox.transports import GmailTransport, sender_address
 from connector.sidebar.context import MessageContext
-from connector.templates.errors import TemplateNotFound
+from connector.templates.errors import TemplateFieldsMissing, TemplateNotFound
+from connector.templates.models import EmailTemplate
 from connector.templates.operations import get_template, list_templates, render_template
 from connector.templates.rendering import RenderContext, RenderedEmail, Sender
 from connector.templates.variables import catalog
@@ -39,11 +40,13 @@ logger = logging.getLogger(__name__)
 
 def recipients(req: AddonRequest, message: GmailMessage) -> tuple[EmailAddress, ...]:
     """Whom a reply to ``message`` goes to."""
-    own = EmailAddress.parse(req.mailbox)
-    answer_to = parse_address_list(message.header("Reply-To") or message.header("From"))
-    if answer_to and (own is None or all(a.key != own.key for a in answer_to)):
-        return tuple(answer_to)
-    return tuple(a for a in parse_address_list(message.header("To")) if own is None or a.key != own.key)
+    senders = parse_address_list(message.header("From"))
+    return reply_recipients(
+        req.mailbox,
+        sender=senders[0] if senders else None,
+        reply_to=parse_address_list(message.header("Reply-To")),
+        to=parse_address_list(message.header("To")),
+    )
 
 
 def _record_for(req: AddonRequest, message: GmailMessage, record_type: str | None) -> OroRecord | None:
@@ -69,14 +72,16 @@ def _key(address: str) -> str:
     return parsed.key if parsed is not None else address.lower()
 
 
-def rendered(req: AddonRequest, message: GmailMessage, template_id: str) -> tuple[str, RenderedEmail]:
+def rendered(
+    req: AddonRequest, message: GmailMessage, template_id: str
+) -> tuple[EmailTemplate, RenderedEmail]:
     if not template_id.isdigit():
         raise TemplateNotFound(f"no template {template_id!r}")
     template = get_template(req.session, user=req.user, template_id=int(template_id))
     record = _record_for(req, message, template.record_type)
     sender = Sender(name=req.user.display_name or req.mailbox, email=req.mailbox)
     context = RenderContext(record=record, sender=sender, app_url=req.base_url)
-    return template.name, render_template(template, context=context, locale=req.locale)
+    return template, render_template(template, context=context, locale=req.locale)
 
 
 def template_type(req: AddonRequest, template_id: str) -> str | None:
@@ -110,7 +115,8 @@ def templates_card(req: AddonRequest) -> cards.Card:
 def preview_card(req: AddonRequest, template_id: str) -> cards.Card:
     """What the reply would be, for its recipient; Send only when nothing is missing."""
     message = screens.open_message(req)
-    name, email = rendered(req, message, template_id)
+    template, email = rendered(req, message, template_id)
+    name = template.name
     to = recipients(req, message)
     card = cards.Card(
         header=cards.CardHeader(f"Reply: {name}", image_url=req.branding.logo_url), name="reply_preview"
@@ -150,15 +156,16 @@ def preview_card(req: AddonRequest, template_id: str) -> cards.Card:
 def send(req: AddonRequest, template_id: str, key: str) -> str:
     """Record the reply, commit, send it now; returns the notification for the user."""
     message = screens.open_message(req)
-    name, email = rendered(req, message, template_id)
-    if email.missing:
-        return "Not sent: fill in " + ", ".join(email.missing) + " first."
+    template, email = rendered(req, message, template_id)
+    try:
+        body = ReplyBody.rendered(email, template)
+    except TemplateFieldsMissing as exc:
+        return "Not sent: fill in " + ", ".join(exc.missing) + " first."
     to = recipients(req, message)
     if not to:
         return "Not sent: there is nobody to reply to."
     original_id = (message.header("Message-ID") or "").strip()
     references = tuple((message.header("References") or "").split())
-    html = email.body if email.format == "html" else None
     reply = Reply(
         provider="gmail",
         mailbox=req.mailbox,
@@ -167,14 +174,14 @@ def send(req: AddonRequest, template_id: str, key: str) -> str:
         thread_id=message.thread_id or req.thread_id,
         subject=reply_subject(message.header("Subject") or ""),
         to=to,
-        text=html_to_text(email.body) if html is not None else email.body,
-        html=html,
+        text=body.text,
+        html=body.html,
         in_reply_to=original_id,
         references=tuple(dict.fromkeys((*references, original_id))) if original_id else references,
-        template_id=int(template_id),
-        template_name=name,
+        template_id=body.template_id,
+        template_name=body.template_name,
     )
-    domain = req.base_url.split("//")[-1].split("/")[0].split(":")[0] or "oro-connector"
+    domain = message_id_domain(req.base_url)
     row = enqueue_reply(req.session, user=req.user, key=key, reply=reply, domain=domain)
     req.commit()  # recorded before anything can send it
     outcome = send_now(req, row_ids=[row.id]).get(row.id)

@@ -27,11 +27,12 @@ from connector.api.schemas import InvalidInput
 from connector.app_services import services
 from connector.db import db
 from connector.mail.addresses import EmailAddress
-from connector.mail.compose import html_to_text, reply_subject
-from connector.oro.records import RECORD_TYPES
+from connector.mail.compose import message_id_domain, reply_recipients, reply_subject
+from connector.oro import RecordRef
 from connector.outbox.operations import (
     OutboxError,
     Reply,
+    ReplyBody,
     SendConflict,
     SendNotFound,
     dismiss_send,
@@ -39,11 +40,11 @@ from connector.outbox.operations import (
     record_of,
     retry_send,
     sends_in_thread,
+    templated_reply_body,
 )
 from connector.security.microsoft import GraphTokenRefused
-from connector.templates.errors import TemplateError, TemplateNotFound
-from connector.templates.operations import get_template, render_template
-from connector.templates.rendering import RenderContext, Sender
+from connector.templates.errors import TemplateError, TemplateFieldsMissing, TemplateNotFound
+from connector.templates.rendering import Sender
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,12 @@ def send_reply() -> Response:
     context = message.context
     if not message.item_id:
         raise InvalidInput([{"field": "message.item_id", "message": "is required to reply through Outlook"}])
-    to = _addresses(data.get("to"), "to") or _default_recipients(caller, context.sender, context.to)
+    to = _addresses(data.get("to"), "to") or reply_recipients(
+        caller.mailbox, sender=context.sender, to=context.to
+    )
     if not to:
         raise InvalidInput([{"field": "to", "message": "names nobody to reply to"}])
-    html, text, template_id, template_name = _body(caller, data)
+    body = _body(caller, data)
     db.session.commit()  # SQLite: the token cache is saved by its own connection; hold no write lock
     _prime_graph_token(caller)
     reply = Reply(
@@ -71,14 +74,14 @@ def send_reply() -> Response:
         subject=reply_subject(context.subject),
         to=to,
         cc=_addresses(data.get("cc"), "cc"),
-        html=html,
-        text=text,
+        html=body.html,
+        text=body.text,
         in_reply_to=context.message_id,
         references=tuple(dict.fromkeys((*context.references, context.message_id))),
-        template_id=template_id,
-        template_name=template_name,
+        template_id=body.template_id,
+        template_name=body.template_name,
     )
-    domain = services().settings.public_url.split("//")[-1].split("/")[0].split(":")[0] or "oro-connector"
+    domain = message_id_domain(services().settings.public_url)
     try:
         row = enqueue_reply(db.session, user=caller.user, key=data["key"], reply=reply, domain=domain)
     except OutboxError as exc:
@@ -135,54 +138,41 @@ def _addresses(values: list[str] | None, field: str) -> tuple[EmailAddress, ...]
     return tuple(found)
 
 
-def _default_recipients(
-    caller: Caller, sender: EmailAddress | None, to: tuple[EmailAddress, ...]
-) -> tuple[EmailAddress, ...]:
-    """Reply to the sender; on one's own message, to the people it went to."""
-    own = EmailAddress.parse(caller.mailbox)
-    if sender is not None and (own is None or sender.key != own.key):
-        return (sender,)
-    return tuple(a for a in to if own is None or a.key != own.key)
-
-
-def _body(caller: Caller, data: dict[str, Any]) -> tuple[str | None, str, int | None, str]:
-    """(html, text, template id, template name) of the reply; a template is rendered strictly."""
+def _body(caller: Caller, data: dict[str, Any]) -> ReplyBody:
+    """The reply's text, or its template rendered strictly (a missing field refuses the send)."""
     template_id = data.get("template_id")
     if template_id is None:
         text = (data.get("text") or "").strip()
         if not text:
             raise InvalidInput([{"field": "text", "message": "is required when no template is chosen"}])
-        return None, text, None, ""
+        return ReplyBody(text)
+    wanted = data.get("record")
     try:
-        template = get_template(db.session, user=caller.user, template_id=int(template_id))
+        return templated_reply_body(
+            db.session,
+            services().oro_for(caller.user),
+            user=caller.user,
+            template_id=int(template_id),
+            record=RecordRef(wanted["type"], wanted["id"]) if wanted else None,
+            # The same sender and app URL as the Gmail add-on and the template preview, so a reply
+            # reads the same whichever host sent it.
+            sender=Sender(name=caller.user.display_name or caller.mailbox, email=caller.mailbox),
+            app_url=services().settings.public_url,
+            locale=data.get("locale"),
+        )
     except TemplateNotFound:
         raise ApiError("not_found", f"There is no template {template_id} you may use.", status=404) from None
-    record = None
-    wanted = data.get("record")
-    if wanted:
-        kind = RECORD_TYPES.get(wanted["type"])
-        if kind is None:
-            raise InvalidInput([{"field": "record.type", "message": "is not a record type"}])
-        record = services().oro_for(caller.user).get_record(kind, id=wanted["id"])
-    # The same sender and app URL as the Gmail add-on and the template preview, so a reply reads the
-    # same whichever host sent it.
-    sender = Sender(name=caller.user.display_name or caller.mailbox, email=caller.mailbox)
-    context = RenderContext(record=record, sender=sender, app_url=services().settings.public_url.rstrip("/"))
-    try:
-        rendered = render_template(template, context=context, locale=data.get("locale"))
-    except TemplateError as exc:
-        raise ApiError("template_unusable", str(exc), status=422) from None
-    if rendered.missing:
-        names = ", ".join(rendered.missing)
+    except LookupError:
+        raise InvalidInput([{"field": "record.type", "message": "is not a record type"}]) from None
+    except TemplateFieldsMissing as exc:
         raise ApiError(
             "template_fields_missing",
-            f"Fill in or remove these fields before sending: {names}.",
+            f"Fill in or remove these fields before sending: {', '.join(exc.missing)}.",
             status=422,
-            missing=list(rendered.missing),
-        )
-    if rendered.format == "html":
-        return rendered.body, html_to_text(rendered.body), template.id, template.name
-    return None, rendered.body, template.id, template.name
+            missing=list(exc.missing),
+        ) from None
+    except TemplateError as exc:
+        raise ApiError("template_unusable", str(exc), status=422) from None
 
 
 def _prime_graph_token(caller: Caller) -> None:

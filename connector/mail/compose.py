@@ -21,6 +21,7 @@ from email.policy import SMTP, EmailPolicy
 from email.utils import format_datetime
 from html.parser import HTMLParser
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from connector.mail.addresses import EmailAddress
 
@@ -54,6 +55,31 @@ def reply_subject(subject: str) -> str:
     if not subject:
         return "Re:"
     return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}"
+
+
+def message_id_domain(public_url: str) -> str:
+    """The host our Message-IDs are named after: the host of PUBLIC_URL (without its port)."""
+    return urlsplit(public_url).hostname or "oro-connector.invalid"
+
+
+def reply_recipients(
+    mailbox: str,
+    *,
+    sender: EmailAddress | None,
+    reply_to: Sequence[EmailAddress] = (),
+    to: Sequence[EmailAddress] = (),
+) -> tuple[EmailAddress, ...]:
+    """Whom a reply goes to: the message's Reply-To addresses, else its sender; on one's own message
+    (sent from ``mailbox``), the people it went to, less oneself."""
+    own = EmailAddress.parse(mailbox)
+
+    def is_own(address: EmailAddress) -> bool:
+        return own is not None and address.key == own.key
+
+    answer = tuple(reply_to) or ((sender,) if sender is not None else ())
+    if answer and not any(is_own(a) for a in answer):
+        return answer
+    return tuple(a for a in to if not is_own(a))
 
 
 def _msg_id(value: str) -> str:

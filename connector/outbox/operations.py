@@ -21,8 +21,13 @@ from sqlalchemy.orm import Session
 
 from connector.db.models import User, utcnow
 from connector.mail.addresses import EmailAddress
-from connector.mail.compose import new_message_id
+from connector.mail.compose import html_to_text, new_message_id
+from connector.oro import OroClient, OroRecord, RecordRef
+from connector.oro.records import RECORD_TYPES
 from connector.outbox.models import OutboxMessage
+from connector.templates.models import EmailTemplate
+from connector.templates.operations import get_template, render_template
+from connector.templates.rendering import RenderContext, RenderedEmail, Sender
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,50 @@ class Reply:
     account: str = ""  # Entra "<oid>.<tid>" for Graph; Google "sub" for Gmail
     template_id: int | None = None
     template_name: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyBody:
+    """What a reply says: HTML with its plain-text alternative, or text alone; and the template used."""
+
+    text: str
+    html: str | None = None
+    template_id: int | None = None
+    template_name: str = ""
+
+    @classmethod
+    def rendered(cls, email: RenderedEmail, template: EmailTemplate) -> ReplyBody:
+        """A rendered template as a reply carries it; refused (:class:`TemplateFieldsMissing`, each
+        field named) while a field it uses has no value."""
+        email.require_complete()
+        if email.format == "html":
+            return cls(html_to_text(email.body), email.body, template.id, template.name)
+        return cls(email.body, None, template.id, template.name)
+
+
+def templated_reply_body(
+    session: Session,
+    oro: OroClient,
+    *,
+    user: User,
+    template_id: int,
+    record: RecordRef | None,
+    sender: Sender,
+    app_url: str,
+    locale: str | None = None,
+) -> ReplyBody:
+    """The user's template rendered about ``record`` (read from Oro as the user). Raises
+    :class:`TemplateNotFound`, :class:`TemplateFieldsMissing` and the other template errors, and
+    ``LookupError`` for a record type that does not exist."""
+    template = get_template(session, user=user, template_id=template_id)
+    about: OroRecord | None = None
+    if record is not None:
+        kind = RECORD_TYPES.get(record.type)
+        if kind is None:
+            raise LookupError(f"{record.type!r} is not a record type")
+        about = oro.get_record(kind, id=record.id)
+    context = RenderContext(record=about, sender=sender, app_url=app_url.rstrip("/"))
+    return ReplyBody.rendered(render_template(template, context=context, locale=locale), template)
 
 
 def _addresses(values: Sequence[EmailAddress]) -> list[list[str]]:

@@ -213,8 +213,15 @@ def test_a_subject_or_name_cannot_add_a_header() -> None:
 def test_a_message_needs_a_recipient() -> None:
     with pytest.raises(ValueError, match="recipient"):
         build_mime(
-            sender=ALICE, to=[], cc=[], subject="s", html=None, text="t",
-            message_id="<x@y.example>", in_reply_to=None, references=[],
+            sender=ALICE,
+            to=[],
+            cc=[],
+            subject="s",
+            html=None,
+            text="t",
+            message_id="<x@y.example>",
+            in_reply_to=None,
+            references=[],
         )
 
 
@@ -224,31 +231,44 @@ def test_a_message_needs_a_recipient() -> None:
 @pytest.mark.parametrize(
     ("html", "text"),
     [
-        ("<p>Hello Inès,</p><p>12&nbsp;&euro; &amp; &lt;net&gt; &#x2014; &quot;ok&quot;</p>",
-         'Hello Inès,\n\n12 € & <net> — "ok"'),
+        (
+            "<p>Hello Inès,</p><p>12&nbsp;&euro; &amp; &lt;net&gt; &#x2014; &quot;ok&quot;</p>",
+            'Hello Inès,\n\n12 € & <net> — "ok"',
+        ),
         ("<div>Thursday works.<br>Inès</div><div>Alice</div>", "Thursday works.\nInès\nAlice"),
         ("one<br><br>two<br/>three", "one\n\ntwo\nthree"),
         ("<p>  lots \n\t of   <b>space</b> </p>", "lots of space"),
         ("Hello <b>world</b>!", "Hello world!"),
-        ('<p>See <a href="https://oro.example/quotes/7">the quote</a>.</p>',
-         "See the quote (https://oro.example/quotes/7)."),
+        (
+            '<p>See <a href="https://oro.example/quotes/7">the quote</a>.</p>',
+            "See the quote (https://oro.example/quotes/7).",
+        ),
         ('<a href="https://oro.example">https://oro.example</a>', "https://oro.example"),
         ('<a href="mailto:sales@acme.example">sales@acme.example</a>', "sales@acme.example"),
         ('<a href="mailto:sales@acme.example">Write to us</a>', "Write to us (sales@acme.example)"),
         ('<a href="#top">Top</a> <a href="javascript:void(0)">Click</a>', "Top Click"),
         ('<a href="https://acme.example"><img src="logo.png" alt="ACME"></a>', "ACME (https://acme.example)"),
-        ("<ul><li>one</li><li>two<ul><li>two a</li></ul></li><li>three</li></ul><p>after</p>",
-         "- one\n- two\n  - two a\n- three\n\nafter"),
+        (
+            "<ul><li>one</li><li>two<ul><li>two a</li></ul></li><li>three</li></ul><p>after</p>",
+            "- one\n- two\n  - two a\n- three\n\nafter",
+        ),
         ("<ol><li>first</li><li>second</li></ol>", "1. first\n2. second"),
         ("<h1>Order</h1><p>shipped</p>", "Order\n\nshipped"),
-        ("<p>a</p><blockquote><p>quoted</p><p>more</p></blockquote><p>b</p>",
-         "a\n\n> quoted\n>\n> more\n\nb"),
-        ("<table><tr><th>Item</th><th>Price</th></tr><tr><td>Lens</td><td>12 €</td></tr></table>",
-         "Item Price\nLens 12 €"),
+        (
+            "<p>a</p><blockquote><p>quoted</p><p>more</p></blockquote><p>b</p>",
+            "a\n\n> quoted\n>\n> more\n\nb",
+        ),
+        (
+            "<table><tr><th>Item</th><th>Price</th></tr><tr><td>Lens</td><td>12 €</td></tr></table>",
+            "Item Price\nLens 12 €",
+        ),
         ("<pre>  code\n    indented</pre>", "  code\n    indented"),
         ("above<hr>below", "above\n\n---\n\nbelow"),
-        ("<html><head><title>Mail</title><style>p {color: red}</style></head>"
-         "<body><script>alert(1)</script><p>Body</p></body></html>", "Body"),
+        (
+            "<html><head><title>Mail</title><style>p {color: red}</style></head>"
+            "<body><script>alert(1)</script><p>Body</p></body></html>",
+            "Body",
+        ),
         ("<p></p><p>  </p><div><br></div><p>only</p><p></p>", "only"),
         ("", ""),
         ("plain text, no tags", "plain text, no tags"),
@@ -256,3 +276,24 @@ def test_a_message_needs_a_recipient() -> None:
 )
 def test_html_reads_as_plain_text(html: str, text: str) -> None:
     assert html_to_text(html) == text
+
+
+def test_a_reply_goes_to_reply_to_else_the_sender_and_on_ones_own_message_to_its_recipients() -> None:
+    from connector.mail.compose import message_id_domain, reply_recipients
+
+    def a(text: str) -> EmailAddress:
+        found = EmailAddress.parse(text)
+        assert found is not None
+        return found
+
+    me, ines, desk, bob = (
+        a("alice@acme.example"),
+        a("ines@l.example"),
+        a("desk@l.example"),
+        a("bob@x.example"),
+    )
+    assert reply_recipients("Alice@Acme.example", sender=ines, to=(me,)) == (ines,)
+    assert reply_recipients("alice@acme.example", sender=ines, reply_to=(desk,), to=(me,)) == (desk,)
+    assert reply_recipients("alice@acme.example", sender=me, to=(ines, me, bob)) == (ines, bob)
+    assert reply_recipients("alice@acme.example", sender=None, to=(ines,)) == (ines,)
+    assert message_id_domain("https://connector.example.com:8443/base") == "connector.example.com"
