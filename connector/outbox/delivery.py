@@ -184,13 +184,17 @@ class _Heartbeat:
 def deliver(
     sessions: SessionFactory,
     row_id: int,
-    transport: Transport,
+    transport: Transport | Callable[[OutboxMessage], Transport],
     *,
     worker: str,
     policy: DeliveryPolicy,
 ) -> Outcome:
     """One attempt at sending row ``row_id`` through ``transport``; ``sessions`` opens a session that
-    commits when its block ends without error. Returns what became of the row."""
+    commits when its block ends without error. Returns what became of the row.
+
+    ``transport`` may be a function building it from the claimed row (its user's token); when that
+    raises :class:`DeliveryDeferred`, nothing was tried: the attempt is not counted, and the row waits
+    the ``wait`` it names."""
     with sessions() as session:
         if not claim(session, row_id, worker=worker, lease_seconds=policy.lease_seconds):
             return "skipped"
@@ -201,8 +205,13 @@ def deliver(
         session.expunge(row)
     outcome: Outcome
     changes: dict[str, Any]
-    with _Heartbeat(sessions, row_id, worker, policy.lease_seconds):
-        outcome, changes = _attempt(row, transport, policy)
+    try:
+        chosen = transport(row) if callable(transport) else transport
+    except DeliveryDeferred as exc:
+        outcome, changes = _deferred(row, DeliveryDeferred(str(exc), wait=exc.wait, attempted=False), policy)
+    else:
+        with _Heartbeat(sessions, row_id, worker, policy.lease_seconds):
+            outcome, changes = _attempt(row, chosen, policy)
     with sessions() as session:
         result = session.execute(
             update(OutboxMessage)
@@ -256,7 +265,12 @@ def _deferred(
     if not exc.attempted:
         # This claim did nothing: it is not counted. The claims before it still are, so the next
         # one asks the provider first.
-        return "retry", {"state": "pending", "attempts": row.attempts - 1, "last_error": str(exc)}
+        return "retry", {
+            "state": "pending",
+            "attempts": row.attempts - 1,
+            "next_attempt_at": utcnow() + timedelta(seconds=exc.wait or 0),
+            "last_error": str(exc),
+        }
     if row.attempts >= policy.max_attempts:
         return "failed", {
             "state": "failed",
@@ -290,33 +304,4 @@ def deliver_due(
 ) -> Iterator[tuple[int, Outcome]]:
     """Attempt each row of ``ids``, building its transport from the row (its user's token)."""
     for row_id in ids:
-        with sessions() as session:
-            row = session.get(OutboxMessage, row_id)
-            if row is None:
-                continue
-            session.expunge(row)
-        try:
-            transport = transport_for(row)
-        except DeliveryDeferred as exc:
-            _postpone(sessions, row_id, str(exc), exc.wait or policy.backoff(max(row.attempts, 1)))
-            yield row_id, "retry"
-            continue
-        yield row_id, deliver(sessions, row_id, transport, worker=worker, policy=policy)
-
-
-def _postpone(sessions: SessionFactory, row_id: int, reason: str, wait: float) -> None:
-    """No transport for this row now (its user's token is not available): look again later. No
-    attempt was made, so none is counted."""
-    now = utcnow()
-    with sessions() as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, _due(now))
-            .values(
-                state="pending",
-                next_attempt_at=now + timedelta(seconds=wait),
-                last_error=reason,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        yield row_id, deliver(sessions, row_id, transport_for, worker=worker, policy=policy)

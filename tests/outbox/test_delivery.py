@@ -202,3 +202,18 @@ def test_a_bug_while_sending_is_retried_and_ends_as_failed_not_stuck(db: Session
     assert row.state == "failed" and "The connector failed while sending (KeyError)" in row.last_error
     assert row.lease_until is None  # never left claimed until a lease ran out
     assert broken.calls == ["send", "find", "send", "find", "send"]  # asked first after the first
+
+
+def test_a_transport_that_cannot_be_built_costs_no_attempt_and_waits_as_told(
+    db: Session, sessions: Any
+) -> None:
+    row = _recorded(db)
+
+    def no_token(_row: OutboxMessage) -> RecordingTransport:
+        raise DeliveryDeferred("Open the add-in again", wait=600)
+
+    assert deliver(sessions, row.id, no_token, worker="w", policy=POLICY) == "retry"
+    row = _fresh(db, row)
+    assert (row.state, row.attempts, row.last_error) == ("pending", 0, "Open the add-in again")
+    waits = (row.next_attempt_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds()
+    assert 590 <= waits <= 600
