@@ -22,7 +22,7 @@ from flask import Response, current_app, g, jsonify, request
 
 from connector.api.auth import Caller, current_caller
 from connector.api.errors import ApiError
-from connector.api.routes import _json_body, _open_message, bp
+from connector.api.routes import bp, json_body, open_message
 from connector.api.schemas import InvalidInput
 from connector.app_services import services
 from connector.db import db
@@ -52,8 +52,8 @@ logger = logging.getLogger(__name__)
 @bp.post("/replies")
 def send_reply() -> Response:
     caller = current_caller()
-    data = _json_body("ReplyRequest")
-    message = _open_message(caller, data["message"])
+    data = json_body("ReplyRequest")
+    message = open_message(caller, data["message"])
     context = message.context
     if not message.item_id:
         raise InvalidInput([{"field": "message.item_id", "message": "is required to reply through Outlook"}])

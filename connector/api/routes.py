@@ -39,7 +39,7 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _json_body(schema_name: str) -> dict[str, Any]:
+def json_body(schema_name: str) -> dict[str, Any]:
     if not request.is_json:
         raise ApiError("unsupported_media_type", "Send the request body as application/json.")
     data = request.get_json(silent=True)
@@ -48,7 +48,7 @@ def _json_body(schema_name: str) -> dict[str, Any]:
     return checked(data, schema_name)
 
 
-def _open_message(caller: Caller, data: dict[str, Any]) -> OpenMessage:
+def open_message(caller: Caller, data: dict[str, Any]) -> OpenMessage:
     return OpenMessage.parse(data, mailbox=caller.mailbox)
 
 
@@ -81,8 +81,8 @@ def me() -> Response:
 @bp.post("/sidebar")
 def sidebar() -> Response:
     caller = current_caller()
-    data = _json_body("SidebarRequest")
-    message = _open_message(caller, data["message"])
+    data = json_body("SidebarRequest")
+    message = open_message(caller, data["message"])
     view = services().sidebar.open_message(
         db.session,
         user=caller.user,
@@ -122,8 +122,8 @@ def search() -> Response:
 @bp.post("/links")
 def link() -> Response:
     caller = current_caller()
-    data = _json_body("LinkRequest")
-    message = _open_message(caller, data["message"])
+    data = json_body("LinkRequest")
+    message = open_message(caller, data["message"])
     result = services().sidebar.link(
         db.session,
         user=caller.user,
@@ -137,8 +137,8 @@ def link() -> Response:
 @bp.delete("/links")
 def unlink() -> Response:
     caller = current_caller()
-    data = _json_body("LinkRequest")
-    message = _open_message(caller, data["message"])
+    data = json_body("LinkRequest")
+    message = open_message(caller, data["message"])
     result = services().sidebar.unlink(
         db.session,
         user=caller.user,
@@ -152,7 +152,7 @@ def unlink() -> Response:
 @bp.post("/notes")
 def note() -> Response:
     caller = current_caller()
-    data = _json_body("NoteRequest")
+    data = json_body("NoteRequest")
     result = linking.add_note(
         db.session,
         _oro(caller),
@@ -173,8 +173,8 @@ def note() -> Response:
 @bp.post("/records")
 def create_record() -> Response:
     caller = current_caller()
-    data = _json_body("CreateRequest")
-    message = _open_message(caller, data["message"])
+    data = json_body("CreateRequest")
+    message = open_message(caller, data["message"])
     mail = message.mail_message()
     wanted = EmailAddress.parse(data["participant"])
     participant = next(
@@ -210,7 +210,7 @@ def _idempotency_key() -> str | None:
 @bp.put("/choices")
 def choose() -> Response:
     caller = current_caller()
-    data = _json_body("ChoiceRequest")
+    data = json_body("ChoiceRequest")
     address = _address_key(data["address"])
     services().sidebar.choose(
         db.session,

@@ -23,7 +23,7 @@ from connector.admin.operations import is_admin
 from connector.api import schemas
 from connector.api.auth import Caller, current_caller
 from connector.api.errors import problem
-from connector.api.routes import _json_body, bp
+from connector.api.routes import bp, json_body
 from connector.api.schemas import InvalidInput, checked, to_plain
 from connector.app_services import services
 from connector.audit.operations import record_audit
@@ -102,7 +102,7 @@ def _audit(caller: Caller, action: str, template: EmailTemplate, **details: Any)
 
 
 def _body(schema_name: str) -> dict[str, Any]:
-    data = _json_body(schema_name)
+    data = json_body(schema_name)
     schemas.template_texts_valid(data)
     return data
 
